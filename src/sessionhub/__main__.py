@@ -1,0 +1,3 @@
+from sessionhub.cli import main
+
+main()

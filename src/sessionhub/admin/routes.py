@@ -1,0 +1,90 @@
+"""Operator API: read every session, whatever API started it. Guarded by a bearer token."""
+
+from __future__ import annotations
+
+import hmac
+from typing import get_args
+
+import msgspec
+
+from sessionhub.core.errors import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    PermissionDeniedError,
+    SessionhubError,
+)
+from sessionhub.core.records import SessionStateName
+from sessionhub.core.sessions import SessionService, SessionView
+from sessionhub.web import Mount, Request, Response, route
+from sessionhub.web_errors import allow_header, status_for
+
+PREFIX = "/admin"
+MAX_PAGE = 1000
+_STATES = get_args(SessionStateName)
+_encode = msgspec.json.Encoder().encode
+
+
+class ErrorBody(msgspec.Struct):
+    status: int
+    message: str
+
+
+class ErrorEnvelope(msgspec.Struct):
+    error: ErrorBody
+
+
+class SessionPage(msgspec.Struct):
+    sessions: list[SessionView]
+    next_before: str | None
+
+
+def render_error(error: SessionhubError) -> Response:
+    status = status_for(error)
+    headers = allow_header(error)
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="sessionhub-admin"'))
+    return Response(status, _encode(ErrorEnvelope(ErrorBody(status, error.message))), headers)
+
+
+def mount(sessions: SessionService, admin_token: str | None) -> Mount:
+    def authorize(request: Request) -> None:
+        if admin_token is None:
+            raise PermissionDeniedError("The admin API is off: set SESSIONHUB_ADMIN_TOKEN")
+        given = request.header(b"authorization") or ""
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), admin_token.encode()
+        ):
+            raise NotAuthenticatedError("Send Authorization: Bearer <SESSIONHUB_ADMIN_TOKEN>")
+
+    async def list_sessions(request: Request) -> Response:
+        authorize(request)
+        query = request.query
+        state = query.get("state")
+        if state is not None and state not in _STATES:
+            raise InvalidInputError(f"state must be one of {', '.join(_STATES)}")
+        limit = _int(query.get("limit", "100"), "limit", 1, MAX_PAGE)
+        page = await sessions.list(
+            api=query.get("api"),
+            state=state,  # type: ignore[arg-type]
+            limit=limit,
+            before_id=query.get("before"),
+        )
+        next_before = page[-1].id if len(page) == limit else None
+        return Response(200, _encode(SessionPage(page, next_before)))
+
+    async def get_session(request: Request) -> Response:
+        authorize(request)
+        return Response(200, _encode(await sessions.get(request.params["session_id"])))
+
+    routes = [
+        route("GET", "/admin/api/sessions", list_sessions),
+        route("GET", "/admin/api/sessions/{session_id}", get_session),
+    ]
+    return Mount(PREFIX, routes, render_error)
+
+
+def _int(value: str, name: str, low: int, high: int) -> int:
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidInputError(f"{name} must be a whole number from {low} to {high}")
+    return int(value)

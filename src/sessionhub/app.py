@@ -1,0 +1,126 @@
+"""Builds the ASGI application: opens the store, mounts the dialects and the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sessionhub.admin import routes as admin_routes
+from sessionhub.core.clock import Clock, SystemClock
+from sessionhub.core.contracts import SessionStore
+from sessionhub.core.errors import SessionhubError
+from sessionhub.core.media import MediaService
+from sessionhub.core.sessions import SessionService
+from sessionhub.dialects.adobe import routes as adobe_routes
+from sessionhub.settings import Settings
+from sessionhub.stores import store_for_url
+from sessionhub.web import (
+    Mount,
+    Receive,
+    Request,
+    Response,
+    Router,
+    Scope,
+    Send,
+    read_body,
+    route,
+    send_response,
+)
+
+log = logging.getLogger("sessionhub")
+
+
+class SessionHub:
+    """The ASGI app. ``startup``/``shutdown`` run from the ASGI lifespan or a test fixture."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        store: SessionStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.store = store or store_for_url(settings.database_url)
+        self.media = MediaService(self.store, self.clock, settings.media())
+        self.sessions = SessionService(self.store, self.clock)
+        self._sweeper: asyncio.Task[None] | None = None
+        health = Mount(
+            "/",
+            [route("GET", "/healthz", self._healthz), route("GET", "/readyz", self._readyz)],
+            admin_routes.render_error,
+        )
+        self.router = Router(
+            [
+                adobe_routes.mount(self.media),
+                admin_routes.mount(self.sessions, settings.admin_token),
+                health,
+            ],
+            fallback=admin_routes.render_error,
+        )
+
+    async def startup(self, *, sweep: bool = True) -> None:
+        await self.store.open()
+        if sweep:
+            self._sweeper = asyncio.create_task(
+                self.sessions.sweep_forever(self.settings.sweep_interval_s)
+            )
+
+    async def shutdown(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        await self.store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        mount = self.router.mount_for(scope["path"])
+        if mount is None:  # cannot happen while "/" is mounted; kept for safety
+            await send_response(send, Response(404), [])
+            return
+        try:
+            handler, params = self.router.resolve(mount, scope["method"], scope["path"])
+            body = await read_body(receive, scope, self.settings.max_body_bytes)
+            response = await handler(Request(scope, body, params))
+        except SessionhubError as error:
+            response = mount.render_error(error)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = mount.render_error(SessionhubError("Internal server error"))
+        await send_response(send, response, mount.extra_headers)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as error:
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _healthz(self, request: Request) -> Response:
+        return Response(200, b'{"status":"ok"}')
+
+    async def _readyz(self, request: Request) -> Response:
+        await self.store.ping()
+        return Response(200, b'{"status":"ready"}')
+
+
+def create_app() -> SessionHub:
+    """Factory for ``uvicorn --factory``: settings come from the environment."""
+    return SessionHub(Settings.from_env())

@@ -1,0 +1,151 @@
+"""``sessionhub`` command line. Every command calls the core directly, never over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import msgspec
+
+from sessionhub.core.clock import SystemClock
+from sessionhub.core.contracts import SessionStore
+from sessionhub.core.errors import SessionhubError
+from sessionhub.core.sessions import SessionService, SessionView
+from sessionhub.settings import PREFIX, Settings, SettingsError
+from sessionhub.stores import mask_url, store_for_url
+
+T = TypeVar("T")
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(None, **overrides)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def with_store(settings: Settings, work: Callable[[SessionStore], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = store_for_url(settings.database_url)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except SessionhubError as error:
+        raise click.ClickException(error.message) from None
+
+
+@click.group()
+@click.version_option(package_name="sessionhub")
+def main() -> None:
+    """sessionhub: sessions for five vendor APIs over one core."""
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on [SESSIONHUB_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="TCP port [SESSIONHUB_PORT, default 8080].")
+@click.option("--workers", type=int, help="Worker processes [SESSIONHUB_WORKERS, default 1].")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the HTTP server."""
+    import uvicorn  # noqa: PLC0415  (heavy; only this command needs it)
+
+    settings = load_settings(host=host, port=port, workers=workers)
+    # Worker processes build their own app from the environment: hand them the flags too.
+    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"{PREFIX}{name}"] = str(value)
+    # Apply migrations once here, before any worker starts.
+    with_store(settings, lambda store: asyncio.sleep(0))
+    click.echo(
+        f"sessionhub on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker(s), {mask_url(settings.database_url)})",
+        err=True,
+    )
+    uvicorn.run(
+        "sessionhub.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending schema migrations to SESSIONHUB_DATABASE_URL."""
+    settings = load_settings()
+    with_store(settings, lambda store: asyncio.sleep(0))
+    click.echo(f"{mask_url(settings.database_url)} is up to date")
+
+
+@main.group()
+def sessions() -> None:
+    """Inspect sessions of every API."""
+
+
+@sessions.command("list")
+@click.option("--api", help="Only sessions of this API (adobe, nagra, ...).")
+@click.option("--state", type=click.Choice(["active", "ended"]))
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_sessions(api: str | None, state: str | None, limit: int, as_json: bool) -> None:
+    """List sessions, newest first."""
+    settings = load_settings()
+    found = with_store(
+        settings,
+        lambda store: SessionService(store, SystemClock()).list(
+            api=api,
+            state=state,  # type: ignore[arg-type]
+            limit=limit,
+        ),
+    )
+    if as_json:
+        click.echo(msgspec.json.encode(found))
+        return
+    rows: list[tuple[str, ...]] = [("ID", "API", "STATE", "STARTED", "ENDED", "END REASON")]
+    rows += [_row(view) for view in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+@sessions.command("show")
+@click.argument("session_id")
+def show_session(session_id: str) -> None:
+    """Print one session with its QoE and timeline, as JSON."""
+    settings = load_settings()
+    detail = with_store(
+        settings, lambda store: SessionService(store, SystemClock()).get(session_id)
+    )
+    click.echo(msgspec.json.format(msgspec.json.encode(detail)))
+
+
+def _row(view: SessionView) -> tuple[str, ...]:
+    return (
+        view.id,
+        view.api,
+        view.state,
+        _time(view.started_at),
+        _time(view.ended_at),
+        view.end_reason or "",
+    )
+
+
+def _time(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,19 @@
+"""Identifier generation.
+
+Ids start with the creation time so rows inserted together sit together in the primary-key
+index: DESIGN.md §4 measured random keys capping SQLite inserts near 38k rows/s while
+time-ordered keys reach ~279k rows/s.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+
+def new_media_session_id(now_ms: int) -> str:
+    """A 64-character lower-case hex id, as Adobe's Media Collection API hands out.
+
+    The first 12 hex digits are the creation time in milliseconds (good until the year 10889),
+    the other 52 are random (208 bits), so ids are unguessable and sort by creation time.
+    """
+    return f"{now_ms & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(26)}"

@@ -1,0 +1,82 @@
+"""What the core stores: sessions, their live part, and timeline events.
+
+A session is split in two. ``SessionRecord`` is everything, written once at creation and read by
+operators. ``LiveState`` is the small part that changes on every event or keep-alive; the hot path
+loads and saves only that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+
+SessionStateName = Literal["active", "ended"]
+T = TypeVar("T")
+
+
+class LiveState(msgspec.Struct):
+    """The mutable part of a session.
+
+    ``expires_at`` is the lease: the session ends by itself at that instant (server clock, ms)
+    unless something renews it; ``expiry_reason`` becomes the ``end_reason`` when it does.
+    ``data`` is the owning concern's own state (for media sessions, the timeline fold), opaque
+    to the store.
+    """
+
+    api: str
+    state: SessionStateName
+    ended_at: int | None
+    end_reason: str | None
+    expires_at: int | None
+    expiry_reason: str | None
+    data: bytes
+
+    def lapsed(self, now_ms: int) -> bool:
+        """True when the lease has run out but nobody has written the end down yet."""
+        return self.state == "active" and self.expires_at is not None and self.expires_at <= now_ms
+
+    def ended_by_expiry(self) -> LiveState:
+        """The same session, ended at the instant its lease ran out."""
+        return msgspec.structs.replace(
+            self, state="ended", ended_at=self.expires_at, end_reason=self.expiry_reason
+        )
+
+
+class SessionRecord(msgspec.Struct):
+    id: str
+    started_at: int
+    params: dict[str, Any]
+    custom_metadata: dict[str, str]
+    live: LiveState
+
+
+class EventRecord(msgspec.Struct):
+    """One event on a session's timeline, as the client sent it.
+
+    ``ts`` is the client's timestamp (ms); ``received_at`` the server's. ``body`` is the event's
+    JSON exactly as received, so the timeline shows what the client said.
+    """
+
+    session_id: str
+    ts: int
+    event_type: str
+    playhead: float | None
+    received_at: int
+    body: bytes
+
+
+class Change(msgspec.Struct, Generic[T]):
+    """What an update decided: the new live state (None: unchanged), events to append, a result.
+
+    Events are appended at most once per ``(session_id, ts, event_type)``; an exact duplicate
+    is dropped by the store.
+    """
+
+    live: LiveState | None
+    events: list[EventRecord]
+    result: T
+
+
+Updater = Callable[[LiveState | None], Change[T]]

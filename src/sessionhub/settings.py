@@ -1,0 +1,91 @@
+"""One typed settings object, read from ``SESSIONHUB_*`` environment variables once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from sessionhub.core.media import MediaSettings
+from sessionhub.stores import UnsupportedURLError, mask_url, store_for_url
+
+PREFIX = "SESSIONHUB_"
+Seconds = Annotated[float, Meta(gt=0)]
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite:///sessionhub.db"
+    redis_url: str | None = None
+    admin_token: str | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8080
+    workers: Annotated[int, Meta(ge=1, le=64)] = 1
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    adobe_idle_timeout_s: Seconds = 600
+    adobe_stall_timeout_s: Seconds = 1800
+    adobe_reorder_window_ms: Annotated[int, Meta(ge=0)] = 5000
+    adobe_reorder_window_events: Annotated[int, Meta(ge=0)] = 10
+    sweep_interval_s: Seconds = 5
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    def __repr__(self) -> str:
+        # Secrets never print: the admin token is starred, URL passwords too.
+        shown = msgspec.structs.asdict(self)
+        if self.admin_token is not None:
+            shown["admin_token"] = "********"
+        shown["database_url"] = mask_url(self.database_url)
+        if self.redis_url is not None:
+            shown["redis_url"] = mask_url(self.redis_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``SESSIONHUB_<FIELD>`` variables; ``overrides`` (e.g. CLI flags) win over them.
+
+        Raises:
+            SettingsError: a value is malformed, or a ``SESSIONHUB_`` variable is not a setting.
+        """
+        environ = os.environ if environ is None else environ
+        names = set(cls.__struct_fields__)
+        raw: dict[str, object] = {}
+        for key, value in environ.items():
+            if not key.startswith(PREFIX):
+                continue
+            name = key[len(PREFIX) :].lower()
+            if name not in names:
+                raise SettingsError(f"{key} is not a sessionhub setting")
+            raw[name] = value
+        raw.update({name: value for name, value in overrides.items() if value is not None})
+        try:
+            settings = msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as error:
+            raise SettingsError(_explain(str(error))) from None
+        try:
+            store_for_url(settings.database_url)
+        except (UnsupportedURLError, ValueError) as error:
+            raise SettingsError(f"{PREFIX}DATABASE_URL: {error}") from None
+        return settings
+
+    def media(self) -> MediaSettings:
+        return MediaSettings(
+            idle_timeout_ms=int(self.adobe_idle_timeout_s * 1000),
+            stall_timeout_ms=int(self.adobe_stall_timeout_s * 1000),
+            reorder_window_ms=self.adobe_reorder_window_ms,
+            reorder_window_events=self.adobe_reorder_window_events,
+        )
+
+
+def _explain(message: str) -> str:
+    """Turn msgspec's ``... - at `$.port``` into ``SESSIONHUB_PORT: ...``."""
+    match = re.search(r"^(.*) - at `\$\.(\w+)`$", message)
+    if match is None:
+        return message
+    return f"{PREFIX}{match.group(2).upper()}: {match.group(1)}"

@@ -1,0 +1,367 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Writes are group-committed: every write waiting when the writer thread is free goes into one
+transaction (at most ``max_batch``), so a burst of requests costs one commit, not one each. The
+commit runs on a dedicated thread, never on the event loop, and a caller's future resolves only
+after the commit that holds its write (``synchronous=FULL``: durable across power loss, not just a
+crash). Reads go through a second connection on their own thread; WAL lets them run beside the
+writer. Several processes may share the file: ``BEGIN IMMEDIATE`` makes each batch take the
+write lock before it reads, so read-modify-write updates stay atomic across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+from sessionhub.core.contracts import SessionStore
+from sessionhub.core.errors import StoreUnavailableError
+from sessionhub.core.records import (
+    EventRecord,
+    LiveState,
+    SessionRecord,
+    SessionStateName,
+    Updater,
+)
+
+T = TypeVar("T")
+Op = Callable[[sqlite3.Connection], Any]
+
+_LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
+_SESSION_COLUMNS = f"id, started_at, params, custom_metadata, {_LIVE_COLUMNS}"
+_INSERT_EVENT = (
+    "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_LIVE = (
+    "UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expires_at = ?,"
+    " expiry_reason = ?, data = ? WHERE id = ?"
+)
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.decode
+
+
+def from_url(url: str) -> SQLiteSessionStore:
+    """``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)[1:] if parts.path.startswith("/") else unquote(parts.path)
+    if parts.netloc or not path:
+        raise ValueError(
+            "SQLite URLs look like sqlite:///relative.db or sqlite:////absolute/path.db"
+        )
+    return SQLiteSessionStore(path)
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply the migrations newer than the file's ``user_version``; returns their names.
+
+    Runs under ``BEGIN IMMEDIATE``, so processes starting together apply each migration once.
+    """
+    scripts = sorted(
+        (entry.name, entry.read_text())
+        for entry in resources.files("sessionhub.stores.migrations").joinpath("sqlite").iterdir()
+        if entry.name.endswith(".sql")
+    )
+    applied: list[str] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, (name, script) in enumerate(scripts, start=1):
+            if number <= version:
+                continue
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            applied.append(name)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied
+
+
+class SQLiteSessionStore(SessionStore):
+    def __init__(self, path: str, *, max_batch: int = 1000) -> None:
+        self.path = path
+        self._max_batch = max_batch
+        self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
+        self._write_conn: sqlite3.Connection | None = None
+        self._read_conn: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteSessionStore({self.path!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+        try:
+            self._write_conn = await loop.run_in_executor(self._writer, _connect, self.path)
+            await loop.run_in_executor(self._writer, migrate, self._write_conn)
+            self._read_conn = await loop.run_in_executor(self._reader, _connect, self.path)
+        except sqlite3.Error as error:
+            raise StoreUnavailableError(f"cannot open SQLite file {self.path}: {error}") from error
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        for executor, conn in ((self._writer, self._write_conn), (self._reader, self._read_conn)):
+            if executor is not None and conn is not None:
+                await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+            if executor is not None:
+                executor.shutdown(wait=True)
+        self._writer = self._reader = None
+        self._write_conn = self._read_conn = None
+
+    async def ping(self) -> None:
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
+        live = record.live
+        row = (
+            record.id,
+            record.started_at,
+            _json_encode(record.params).decode(),
+            _json_encode(record.custom_metadata).decode(),
+            live.api,
+            live.state,
+            live.ended_at,
+            live.end_reason,
+            live.expires_at,
+            live.expiry_reason,
+            live.data,
+        )
+        event_rows = [_event_row(event) for event in events]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(11)})", row
+                )
+            except sqlite3.IntegrityError as error:
+                raise ValueError(f"session {record.id} exists already") from error
+            conn.executemany(_INSERT_EVENT, event_rows)
+
+        await self._write(insert)
+
+    async def update_session(self, session_id: str, updater: Updater[T]) -> T:
+        def update(conn: sqlite3.Connection) -> T:
+            row = conn.execute(
+                f"SELECT {_LIVE_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            change = updater(None if row is None else LiveState(*row))
+            if change.events:
+                conn.executemany(_INSERT_EVENT, [_event_row(event) for event in change.events])
+            if change.live is not None:
+                live = change.live
+                conn.execute(
+                    _UPDATE_LIVE,
+                    (
+                        live.state,
+                        live.ended_at,
+                        live.end_reason,
+                        live.expires_at,
+                        live.expiry_reason,
+                        live.data,
+                        session_id,
+                    ),
+                )
+            return change.result
+
+        result: T = await self._write(update)
+        return result
+
+    def _write(self, op: Op) -> asyncio.Future[Any]:
+        if self._writer is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((op, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        return future
+
+    async def _flush(self) -> None:
+        # One turn of the loop first, so requests that arrived together share the first commit.
+        await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            ops = [op for op, _ in batch]
+            try:
+                outcomes = await loop.run_in_executor(self._writer, self._run_batch, ops)
+            except BaseException as error:  # the executor itself failed: fail the batch
+                outcomes = [(False, _unavailable(error))] * len(batch)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue  # the caller went away; the write stands regardless
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _run_batch(self, ops: list[Op]) -> list[tuple[bool, Any]]:
+        """Run on the writer thread: all ops in one transaction, or each alone if one fails."""
+        conn = self._write_conn
+        assert conn is not None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            outcomes = [_attempt(op, conn) for op in ops]
+            conn.execute("COMMIT")
+            return outcomes
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        # Something failed at the SQL level: isolate it so the others still land.
+        return [self._run_alone(op, conn) for op in ops]
+
+    @staticmethod
+    def _run_alone(op: Op, conn: sqlite3.Connection) -> tuple[bool, Any]:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            outcome = _attempt(op, conn)
+            conn.execute("COMMIT")
+            return outcome
+        except sqlite3.Error as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return (False, _unavailable(error))
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None or self._read_conn is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        conn = self._read_conn
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._reader, query, conn)
+        except sqlite3.Error as error:
+            raise _unavailable(error) from error
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+        )
+        return None if row is None else _session(row)
+
+    async def list_sessions(
+        self,
+        *,
+        api: str | None = None,
+        state: SessionStateName | None = None,
+        now_ms: int | None = None,
+        limit: int = 100,
+        before_id: str | None = None,
+    ) -> list[SessionRecord]:
+        where: list[str] = []
+        args: list[Any] = []
+        if api is not None:
+            where.append("api = ?")
+            args.append(api)
+        if state is not None:
+            lapsed = "(state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?)"
+            if now_ms is None:
+                where.append("state = ?")
+                args.append(state)
+            elif state == "active":
+                where.append(f"state = 'active' AND NOT {lapsed}")
+                args.append(now_ms)
+            else:
+                where.append(f"(state = 'ended' OR {lapsed})")
+                args.append(now_ms)
+        if before_id is not None:
+            where.append("(started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?)")
+            args.append(before_id)
+        sql = f"SELECT {_SESSION_COLUMNS} FROM sessions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
+        args.append(limit)
+        rows = await self._read(lambda conn: conn.execute(sql, args).fetchall())
+        return [_session(row) for row in rows]
+
+    async def list_events(self, session_id: str) -> list[EventRecord]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT session_id, ts, event_type, playhead, received_at, body FROM events"
+                " WHERE session_id = ? ORDER BY ts, id",
+                (session_id,),
+            ).fetchall()
+        )
+        return [EventRecord(*row) for row in rows]
+
+    async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT id FROM sessions WHERE state = 'active' AND expires_at <= ?"
+                " ORDER BY expires_at LIMIT ?",
+                (now_ms, limit),
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
+
+
+def _attempt(op: Op, conn: sqlite3.Connection) -> tuple[bool, Any]:
+    """Run one op; an error that is not SQLite's (a rule the updater enforced) is its result."""
+    try:
+        return (True, op(conn))
+    except sqlite3.Error:
+        raise
+    except Exception as error:
+        return (False, error)
+
+
+def _unavailable(error: BaseException) -> StoreUnavailableError:
+    return StoreUnavailableError(f"SQLite write failed: {error}")
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _event_row(event: EventRecord) -> tuple[Any, ...]:
+    return (
+        event.session_id,
+        event.ts,
+        event.event_type,
+        event.playhead,
+        event.received_at,
+        event.body,
+    )
+
+
+def _session(row: tuple[Any, ...]) -> SessionRecord:
+    return SessionRecord(
+        id=row[0],
+        started_at=row[1],
+        params=_json_decode(row[2]),
+        custom_metadata=_json_decode(row[3]),
+        live=LiveState(*row[4:]),
+    )

@@ -1,0 +1,46 @@
+"""The status each core error gets where the vendor has no rule of its own.
+
+Dialects start from this table and override what their vendor says differently.
+"""
+
+from __future__ import annotations
+
+from sessionhub.core.errors import (
+    BodyTooLargeError,
+    InvalidInputError,
+    MethodNotAllowedError,
+    NotAuthenticatedError,
+    NotFoundError,
+    PermissionDeniedError,
+    SessionClosedError,
+    SessionhubError,
+    StoreUnavailableError,
+    UnsupportedMediaTypeError,
+)
+
+# Most specific first: the first class the error is an instance of decides.
+DEFAULT_STATUS: list[tuple[type[SessionhubError], int]] = [
+    (BodyTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
+    (InvalidInputError, 400),
+    (NotAuthenticatedError, 401),
+    (PermissionDeniedError, 403),
+    (NotFoundError, 404),
+    (MethodNotAllowedError, 405),
+    (SessionClosedError, 410),
+    (StoreUnavailableError, 503),
+]
+
+
+def status_for(error: SessionhubError) -> int:
+    for kind, status in DEFAULT_STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def allow_header(error: SessionhubError) -> list[tuple[bytes, bytes]]:
+    """The ``Allow`` header a 405 must carry (RFC 9110 §15.5.6); nothing for other errors."""
+    if isinstance(error, MethodNotAllowedError):
+        return [(b"allow", ", ".join(error.allowed).encode())]
+    return []
