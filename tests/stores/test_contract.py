@@ -1,0 +1,179 @@
+"""The storage contract, written once and run against every backend the ``store`` fixture has."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sessionhub.core.contracts import SessionStore
+from sessionhub.core.records import Change, EventRecord, LiveState, SessionRecord
+from sessionhub.stores import store_for_url
+
+
+def live(*, expires_at: int | None = None, data: bytes = b"0", api: str = "adobe") -> LiveState:
+    return LiveState(
+        api=api,
+        state="active",
+        ended_at=None,
+        end_reason=None,
+        expires_at=expires_at,
+        expiry_reason="idle-timeout" if expires_at is not None else None,
+        data=data,
+    )
+
+
+def record(session_id: str, started_at: int = 1, **kwargs: object) -> SessionRecord:
+    return SessionRecord(
+        id=session_id,
+        started_at=started_at,
+        params={"media.id": "m", "media.length": 1.5, "nested": {"a": [1, 2]}},
+        custom_metadata={"k": "v"},
+        live=live(**kwargs),  # type: ignore[arg-type]
+    )
+
+
+def ev(session_id: str, ts: int, event_type: str = "ping") -> EventRecord:
+    return EventRecord(session_id, ts, event_type, 1.0, 99, b'{"raw":true}')
+
+
+def increment(by: int = 1) -> object:
+    def update(current: LiveState | None) -> Change[int]:
+        assert current is not None
+        value = int(current.data) + by
+        return Change(LiveState(**{**_fields(current), "data": str(value).encode()}), [], value)
+
+    return update
+
+
+def _fields(state: LiveState) -> dict[str, object]:
+    return {name: getattr(state, name) for name in state.__struct_fields__}
+
+
+async def test_create_then_get_round_trips_everything(store: SessionStore) -> None:
+    original = record("s1", expires_at=500)
+    await store.create_session(original, [ev("s1", 1, "sessionStart")])
+
+    assert await store.get_session("s1") == original
+    assert await store.get_session("missing") is None
+    assert await store.list_events("s1") == [ev("s1", 1, "sessionStart")]
+
+
+async def test_creating_an_existing_id_fails_and_keeps_the_first(store: SessionStore) -> None:
+    await store.create_session(record("s1"), [])
+    with pytest.raises(ValueError, match="exists"):
+        await store.create_session(record("s1", started_at=2), [])
+    stored = await store.get_session("s1")
+    assert stored is not None and stored.started_at == 1
+
+
+async def test_update_sees_none_for_unknown_ids_and_writes_nothing(store: SessionStore) -> None:
+    seen: list[LiveState | None] = []
+
+    def update(current: LiveState | None) -> Change[str]:
+        seen.append(current)
+        return Change(None, [], "nothing")
+
+    assert await store.update_session("nope", update) == "nothing"
+    assert seen == [None]
+    assert await store.list_sessions() == []
+
+
+async def test_update_appends_events_once_per_ts_and_type(store: SessionStore) -> None:
+    await store.create_session(record("s1"), [ev("s1", 1, "sessionStart")])
+
+    def append(*events: EventRecord) -> object:
+        return lambda current: Change(None, list(events), None)
+
+    await store.update_session("s1", append(ev("s1", 5), ev("s1", 3, "play")))  # type: ignore[arg-type]
+    await store.update_session("s1", append(ev("s1", 5), ev("s1", 5, "play")))  # type: ignore[arg-type]
+
+    stored = [(e.ts, e.event_type) for e in await store.list_events("s1")]
+    assert stored == [(1, "sessionStart"), (3, "play"), (5, "ping"), (5, "play")]
+
+
+async def test_an_updater_error_propagates_and_writes_nothing(store: SessionStore) -> None:
+    await store.create_session(record("s1"), [])
+
+    def explode(current: LiveState | None) -> Change[None]:
+        raise LookupError("rule broken")
+
+    with pytest.raises(LookupError, match="rule broken"):
+        await store.update_session("s1", explode)
+    assert await store.list_events("s1") == []
+    assert (await store.get_session("s1")) == record("s1")
+
+
+async def test_concurrent_updates_of_one_session_never_interleave(store: SessionStore) -> None:
+    await store.create_session(record("s1"), [])
+
+    results = await asyncio.gather(
+        *(store.update_session("s1", increment()) for _ in range(300))  # type: ignore[arg-type]
+    )
+
+    assert sorted(results) == list(range(1, 301))
+    stored = await store.get_session("s1")
+    assert stored is not None and stored.live.data == b"300"
+
+
+async def test_a_failing_write_does_not_sink_the_others_in_its_batch(store: SessionStore) -> None:
+    await store.create_session(record("dup"), [])
+    outcomes = await asyncio.gather(
+        store.create_session(record("a"), []),
+        store.create_session(record("dup"), []),
+        store.create_session(record("b"), []),
+        return_exceptions=True,
+    )
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], ValueError)
+    assert {r.id for r in await store.list_sessions()} == {"a", "b", "dup"}
+
+
+async def test_list_filters_pages_and_judges_leases_as_of_now(store: SessionStore) -> None:
+    await store.create_session(record("a", started_at=1, expires_at=100), [])
+    await store.create_session(record("b", started_at=2, expires_at=1_000), [])
+    await store.create_session(record("c", started_at=3, api="nagra"), [])
+
+    def end(current: LiveState | None) -> Change[None]:
+        assert current is not None
+        ended = LiveState(**{**_fields(current), "state": "ended", "ended_at": 5})
+        return Change(ended, [], None)
+
+    await store.update_session("c", end)
+
+    ids = lambda records: [r.id for r in records]  # noqa: E731
+    assert ids(await store.list_sessions()) == ["c", "b", "a"]
+    assert ids(await store.list_sessions(api="adobe")) == ["b", "a"]
+    assert ids(await store.list_sessions(state="active")) == ["b", "a"]
+    assert ids(await store.list_sessions(state="active", now_ms=500)) == ["b"]
+    assert ids(await store.list_sessions(state="ended", now_ms=500)) == ["c", "a"]
+    assert ids(await store.list_sessions(limit=2)) == ["c", "b"]
+    assert ids(await store.list_sessions(limit=2, before_id="b")) == ["a"]
+
+
+async def test_lapsed_ids_come_oldest_first(store: SessionStore) -> None:
+    await store.create_session(record("late", expires_at=300), [])
+    await store.create_session(record("early", expires_at=100), [])
+    await store.create_session(record("alive", expires_at=10_000), [])
+    await store.create_session(record("forever"), [])
+
+    assert await store.lapsed_session_ids(300) == ["early", "late"]
+    assert await store.lapsed_session_ids(300, limit=1) == ["early"]
+    assert await store.lapsed_session_ids(99) == []
+
+
+async def test_writes_are_there_after_reopening(store: SessionStore, store_url: str) -> None:
+    await store.create_session(record("s1"), [ev("s1", 1)])
+    await store.update_session("s1", increment(41))  # type: ignore[arg-type]
+    await store.close()
+
+    reopened = store_for_url(store_url)
+    await reopened.open()
+    try:
+        stored = await reopened.get_session("s1")
+        assert stored is not None and stored.live.data == b"41"
+        assert len(await reopened.list_events("s1")) == 1
+        await reopened.ping()
+    finally:
+        await reopened.close()
+    await store.open()  # the fixture closes it again

@@ -1,0 +1,61 @@
+"""The CLI against a real SQLite file, through click's runner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sessionhub.cli import main
+from sessionhub.core.clock import SystemClock
+from sessionhub.core.media import MediaService, MediaSettings, MediaStart
+from sessionhub.core.timeline import MediaEvent
+from sessionhub.stores import store_for_url
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("SESSIONHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return CliRunner()
+
+
+async def _seed(url: str) -> str:
+    store = store_for_url(url)
+    await store.open()
+    try:
+        media = MediaService(store, SystemClock(), MediaSettings())
+        start = MediaStart(
+            MediaEvent("sessionStart", 0, 0.0), False, 10, {"media.id": "x"}, {}, b"{}"
+        )
+        return await media.start(start)
+    finally:
+        await store.close()
+
+
+def test_migrate_then_list_and_show(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+    session_id = asyncio.run(_seed(f"sqlite:///{tmp_path / 'cli.db'}"))
+
+    listed = runner.invoke(main, ["sessions", "list"])
+    assert listed.exit_code == 0 and session_id in listed.output and "adobe" in listed.output
+    as_json = runner.invoke(main, ["sessions", "list", "--json", "--state", "active"])
+    assert [s["id"] for s in json.loads(as_json.output)] == [session_id]
+    shown = runner.invoke(main, ["sessions", "show", session_id])
+    assert shown.exit_code == 0 and json.loads(shown.output)["qoe"]["completed"] is False
+    missing = runner.invoke(main, ["sessions", "show", "nope"])
+    assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_bad_setting_stops_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SESSIONHUB_PORT", "eighty")
+    result = runner.invoke(main, ["serve"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: SESSIONHUB_PORT:")

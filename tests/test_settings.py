@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from sessionhub.settings import Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_store_on_loopback() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///sessionhub.db"
+    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8080, 1)
+
+
+def test_values_come_from_prefixed_variables_and_overrides_win() -> None:
+    env = {"SESSIONHUB_PORT": "9000", "SESSIONHUB_ADOBE_IDLE_TIMEOUT_S": "30", "OTHER": "x"}
+    settings = Settings.from_env(env, port=9100)
+    assert settings.port == 9100
+    assert settings.media().idle_timeout_ms == 30_000
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"SESSIONHUB_PORT": "eighty"}, "SESSIONHUB_PORT"),
+        ({"SESSIONHUB_PORT": "70000"}, "SESSIONHUB_PORT"),
+        ({"SESSIONHUB_WORKERS": "0"}, "SESSIONHUB_WORKERS"),
+        ({"SESSIONHUB_DATABASE_URL": "mysql://db/x"}, "SESSIONHUB_DATABASE_URL"),
+        ({"SESSIONHUB_DATABASE_URL": "sqlite://host/x.db"}, "SESSIONHUB_DATABASE_URL"),
+        ({"SESSIONHUB_ADMIN_TOKN": "x"}, "SESSIONHUB_ADMIN_TOKN"),
+        ({"SESSIONHUB_LOG_LEVEL": "loud"}, "SESSIONHUB_LOG_LEVEL"),
+    ],
+)
+def test_a_bad_value_names_its_variable(env: dict[str, str], names: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert str(caught.value).startswith(names)
+    assert "\n" not in str(caught.value)
+
+
+def test_secrets_never_print() -> None:
+    settings = Settings.from_env(
+        {"SESSIONHUB_ADMIN_TOKEN": "hunter2", "SESSIONHUB_REDIS_URL": "redis://:pw@h:6379/0"}
+    )
+    assert "hunter2" not in repr(settings)
+    assert "pw" not in repr(settings)
