@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: serve test lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) 3.11+"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
