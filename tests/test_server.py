@@ -21,6 +21,7 @@ ADMIN = {"Authorization": "Bearer e2e-token"}
 async def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     acknowledged: list[str] = []
+    enough = asyncio.Event()
     with running_server(url) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
 
@@ -32,10 +33,11 @@ async def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
                         return  # the server is gone
                     if response.status_code == 201:
                         acknowledged.append(response.headers["location"].rsplit("/", 1)[1])
+                        if len(acknowledged) >= 300:
+                            enough.set()
 
             workers = [asyncio.create_task(keep_starting()) for _ in range(32)]
-            while len(acknowledged) < 300:
-                await asyncio.sleep(0.01)
+            await asyncio.wait_for(enough.wait(), timeout=60)
             os.killpg(server.process.pid, signal.SIGKILL)
             await asyncio.gather(*workers)
 

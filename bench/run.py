@@ -1,0 +1,131 @@
+"""Load benchmarks: sessionhub against the floor, in the same run, on the same server stack.
+
+    make bench                      # or: .venv/bin/python bench/run.py [--duration 10 --runs 3]
+
+Both servers are uvicorn with uvloop and httptools, one worker, on loopback; wrk (one thread,
+64 connections) loads each in turn. sessionhub writes to a fresh SQLite file with its defaults
+(WAL, synchronous=FULL, group commit). Each scenario runs ``--runs`` times and the median run is
+reported. Needs ``wrk`` (Debian package ``wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.dialects.adobe.payloads import start  # noqa: E402
+from tests.server import free_port, running_server, wait_until_healthy  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+SESSIONS_FOR_PINGS = 2_000
+
+
+def wrk(url: str, script: str, duration: int, *args: str) -> dict[str, float]:
+    command = ["wrk", "-t1", "-c64", f"-d{duration}s", "--latency", "-s", str(BENCH / script), url]
+    if args:
+        command += ["--", *args]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    middle = statistics.median_low([r["rps"] for r in runs])
+    return next(r for r in runs if r["rps"] == middle)
+
+
+def start_floor() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(port),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]
+    process = subprocess.Popen(command, cwd=BENCH.parent)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(url, process) if False else _wait_port(url, process)
+    return process, url
+
+
+def _wait_port(url: str, process: subprocess.Popen[bytes]) -> None:
+    import time
+
+    for _ in range(100):
+        try:
+            httpx.post(f"{url}/x", content=b"{}", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("floor server did not start")
+
+
+def create_sessions(url: str, count: int) -> list[str]:
+    ids = []
+    with httpx.Client(base_url=url) as client:
+        for _ in range(count):
+            response = client.post("/api/v1/sessions", json=start(**{"media.length": 1e6}))
+            response.raise_for_status()
+            ids.append(response.headers["location"].rsplit("/", 1)[1])
+    return ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median kept)")
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("needs wrk: apt-get install wrk")
+
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    floor, floor_url = start_floor()
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        with running_server(database) as server:
+            sids_file = Path(tmp) / "sids.txt"
+            sids_file.write_text("\n".join(create_sessions(server.url, SESSIONS_FOR_PINGS)))
+            scenarios = {
+                "sessionStart": ("session_start.lua", ()),
+                "ping": ("ping.lua", (str(sids_file),)),
+            }
+            for name, (script, args) in scenarios.items():
+                path = "/api/v1/sessions" if name == "sessionStart" else ""
+                results[name] = {
+                    "floor": median_run(
+                        [wrk(floor_url + path, script, options.duration, *args)
+                         for _ in range(options.runs)]
+                    ),
+                    "sessionhub": median_run(
+                        [wrk(server.url + path, script, options.duration, *args)
+                         for _ in range(options.runs)]
+                    ),
+                }
+    floor.terminate()
+    floor.wait()
+
+    print(f"{'scenario':<14}{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
+          f"{'ratio':>8}")
+    for name, pair in results.items():
+        for server_name, r in pair.items():
+            ratio = r["rps"] / pair["floor"]["rps"]
+            print(f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['p50_us'] / 1000:>9.2f}"
+                  f"{r['p99_us'] / 1000:>9.2f}{r['non2xx']:>9.0f}{ratio:>8.2f}")
+    out = BENCH / "out"
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
