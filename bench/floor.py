@@ -34,7 +34,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         more = message.get("more_body", False)
     try:
         event_decoder.decode(body)
-        status, headers = (201, _CREATED) if scope["path"].endswith("sessions") else (204, _NO_CONTENT)
+        status, headers = (
+            (201, _CREATED) if scope["path"].endswith("sessions") else (204, _NO_CONTENT)
+        )
     except msgspec.DecodeError:
         status, headers = 400, _NO_CONTENT
     await send({"type": "http.response.start", "status": status, "headers": headers})

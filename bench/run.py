@@ -23,8 +23,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.dialects.adobe.payloads import start  # noqa: E402
-from tests.server import free_port, running_server, wait_until_healthy  # noqa: E402
+from tests.dialects.adobe.payloads import start
+from tests.server import free_port, running_server, wait_until_healthy
 
 BENCH = Path(__file__).resolve().parent
 SESSIONS_FOR_PINGS = 2_000
@@ -49,8 +49,19 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
 def start_floor() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.floor:app",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     process = subprocess.Popen(command, cwd=BENCH.parent)
     url = f"http://127.0.0.1:{port}"
@@ -104,24 +115,32 @@ def main() -> None:
                 path = "/api/v1/sessions" if name == "sessionStart" else ""
                 results[name] = {
                     "floor": median_run(
-                        [wrk(floor_url + path, script, options.duration, *args)
-                         for _ in range(options.runs)]
+                        [
+                            wrk(floor_url + path, script, options.duration, *args)
+                            for _ in range(options.runs)
+                        ]
                     ),
                     "sessionhub": median_run(
-                        [wrk(server.url + path, script, options.duration, *args)
-                         for _ in range(options.runs)]
+                        [
+                            wrk(server.url + path, script, options.duration, *args)
+                            for _ in range(options.runs)
+                        ]
                     ),
                 }
     floor.terminate()
     floor.wait()
 
-    print(f"{'scenario':<14}{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
-          f"{'ratio':>8}")
+    print(
+        f"{'scenario':<14}{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
+        f"{'ratio':>8}"
+    )
     for name, pair in results.items():
         for server_name, r in pair.items():
             ratio = r["rps"] / pair["floor"]["rps"]
-            print(f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['p50_us'] / 1000:>9.2f}"
-                  f"{r['p99_us'] / 1000:>9.2f}{r['non2xx']:>9.0f}{ratio:>8.2f}")
+            print(
+                f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['p50_us'] / 1000:>9.2f}"
+                f"{r['p99_us'] / 1000:>9.2f}{r['non2xx']:>9.0f}{ratio:>8.2f}"
+            )
     out = BENCH / "out"
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))

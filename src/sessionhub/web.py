@@ -99,6 +99,14 @@ class Router:
         # Longest prefix first, so /api/v1 wins over /.
         self._mounts = sorted(mounts, key=lambda mount: len(mount.prefix), reverse=True)
         self._fallback = fallback
+        # Per mount and method, the routes to try: a request only tests the patterns of its
+        # own method (HEAD is served by GET routes).
+        self._by_method: dict[tuple[str, str], list[Route]] = {}
+        for mount in self._mounts:
+            for candidate in mount.routes:
+                self._by_method.setdefault((mount.prefix, candidate.method), []).append(candidate)
+                if candidate.method == "GET":
+                    self._by_method.setdefault((mount.prefix, "HEAD"), []).append(candidate)
 
     def mount_for(self, path: str) -> Mount | None:
         for mount in self._mounts:
@@ -107,14 +115,11 @@ class Router:
         return None
 
     def resolve(self, mount: Mount, method: str, path: str) -> tuple[Handler, dict[str, str]]:
-        allowed: list[str] = []
-        for candidate in mount.routes:
+        for candidate in self._by_method.get((mount.prefix, method), ()):
             match = candidate.pattern.match(path)
-            if match is None:
-                continue
-            if candidate.method == method or (method == "HEAD" and candidate.method == "GET"):
+            if match is not None:
                 return candidate.handler, match.groupdict()
-            allowed.append(candidate.method)
+        allowed = [c.method for c in mount.routes if c.pattern.match(path)]
         if allowed:
             raise MethodNotAllowedError(method, allowed)
         raise NotFoundError(f"No route for {method} {path}")

@@ -55,8 +55,11 @@ class Received(msgspec.Struct):
     body: bytes
 
 
-class MediaState(msgspec.Struct):
-    """What a media session keeps between events (stored as ``LiveState.data``)."""
+class MediaState(msgspec.Struct, array_like=True):
+    """What a media session keeps between events (stored as ``LiveState.data``).
+
+    Encoded as an array (no field names): new fields go at the end, with defaults.
+    """
 
     live_content: bool
     length: float

@@ -50,8 +50,11 @@ class Qoe(msgspec.Struct):
     player_states: list[str]
 
 
-class Timeline(msgspec.Struct):
-    """Running totals plus the reorder window. Stored per session, so kept compact."""
+class Timeline(msgspec.Struct, array_like=True):
+    """Running totals plus the reorder window. Stored per session, so kept compact.
+
+    Encoded as an array (no field names): new fields go at the end, with defaults.
+    """
 
     started_ts: int
     last_ts: int  # client ts of the last folded event: where the open segment began
