@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.dialects.adobe.payloads import start
-from tests.server import free_port, running_server, wait_until_healthy
+from tests.server import free_port, running_server
 
 BENCH = Path(__file__).resolve().parent
 SESSIONS_FOR_PINGS = 2_000
@@ -65,13 +66,11 @@ def start_floor() -> tuple[subprocess.Popen[bytes], str]:
     ]
     process = subprocess.Popen(command, cwd=BENCH.parent)
     url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, process) if False else _wait_port(url, process)
+    _wait_port(url, process)
     return process, url
 
 
 def _wait_port(url: str, process: subprocess.Popen[bytes]) -> None:
-    import time
-
     for _ in range(100):
         try:
             httpx.post(f"{url}/x", content=b"{}", timeout=1)

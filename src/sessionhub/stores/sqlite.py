@@ -3,10 +3,11 @@
 Writes are group-committed: every write waiting when the previous commit finishes goes into one
 transaction (at most ``max_batch``), so a burst of requests costs one commit, not one each. The
 commit's fsync runs on a dedicated writer thread, never on the event loop, and a caller's future
-resolves only after the commit that holds its write (``synchronous=FULL``: durable across power loss, not just a
-crash). Reads go through a second connection on their own thread; WAL lets them run beside the
-writer. Several processes may share the file: ``BEGIN IMMEDIATE`` makes each batch take the
-write lock before it reads, so read-modify-write updates stay atomic across processes.
+resolves only after the commit that holds its write (``synchronous=FULL``: durable across power
+loss, not just a crash). Reads go through a second connection on their own thread; WAL lets
+them run beside the writer. Several processes may share the file: ``BEGIN IMMEDIATE`` makes each
+batch take the write lock before it reads, so read-modify-write updates stay atomic across
+processes.
 """
 
 from __future__ import annotations
@@ -213,7 +214,6 @@ class SQLiteSessionStore(SessionStore):
     async def _flush(self) -> None:
         # One turn of the loop first, so requests that arrived together share the first commit.
         await asyncio.sleep(0)
-        loop = asyncio.get_running_loop()
         while self._pending:
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
@@ -388,8 +388,8 @@ def _apply(ops: list[Write], conn: sqlite3.Connection) -> list[tuple[bool, Any]]
         conn.executemany(
             _UPDATE_LIVE,
             [
-                (l.state, l.ended_at, l.end_reason, l.expires_at, l.expiry_reason, l.data, sid)
-                for sid, l in changed.items()
+                (s.state, s.ended_at, s.end_reason, s.expires_at, s.expiry_reason, s.data, sid)
+                for sid, s in changed.items()
             ],
         )
     return outcomes
