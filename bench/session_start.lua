@@ -10,9 +10,5 @@ wrk.body = '{"playerTime":{"playhead":0,"ts":1509045324153},"eventType":"session
   '"media.channel":"sample-channel","media.sdkVersion":"va-api-0.0.0","analytics.enableSSL":false},' ..
   '"customMetadata":{"myCustomData":"value-1","myCustomData2":"value-2"}}'
 
-done = function(summary, latency, requests)
-  io.write(string.format('RESULT {"requests":%d,"duration_us":%d,"non2xx":%d,"errors":%d,"p50_us":%d,"p99_us":%d}\n',
-    summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
+-- the RESULT line: report.lua beside this script
+dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "report.lua")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -98,10 +97,13 @@ class SessionService:
         """Run ``expire_lapsed`` every ``interval_s`` seconds until cancelled."""
         while True:
             await asyncio.sleep(interval_s)
-            with contextlib.suppress(Exception):
+            try:
                 count = await self.expire_lapsed()
-                if count:
-                    log.info("ended %d lapsed sessions", count)
+            except Exception:  # keep sweeping: the store may be back next time
+                log.exception("sweeping lapsed sessions failed")
+                continue
+            if count:
+                log.info("ended %d lapsed sessions", count)
 
     def _view(self, record: SessionRecord, now: int) -> SessionView:
         live = record.live.ended_by_expiry() if record.live.lapsed(now) else record.live
