@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName, T, Updater
+
+if TYPE_CHECKING:
+    from sessionhub.core.accounts import Account, ClientToken, Content, Device
+
+Decide = Callable[[list[LiveSession]], AdmissionDecision]
 
 
 class SessionStore(abc.ABC):
@@ -47,6 +54,17 @@ class SessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
+        """Admission in one atomic step; the one place where a rule runs inside the store.
+
+        Loads the live sessions of ``record.account_id`` (active, lease not lapsed at
+        ``now_ms``), calls ``decide`` with them, ends the sessions the decision names (at
+        ``now_ms``, with the reason it gives) and inserts ``record`` if it admits. No other
+        admission or update for the account runs in between, in any process sharing the
+        backend, so the limit holds under any race. Returns the decision.
+        """
+
+    @abc.abstractmethod
     async def get_session(self, session_id: str) -> SessionRecord | None:
         """The whole session, or None if the id is unknown."""
 
@@ -59,8 +77,9 @@ class SessionStore(abc.ABC):
         now_ms: int | None = None,
         limit: int = 100,
         before_id: str | None = None,
+        account_id: str | None = None,
     ) -> list[SessionRecord]:
-        """Sessions newest first, filtered by api and state.
+        """Sessions newest first, filtered by api, state and account.
 
         With ``now_ms`` given, ``state`` is judged as of that instant: a session whose lease
         lapsed counts as ended even if the sweeper has not written it down yet.
@@ -74,3 +93,72 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         """Ids of active sessions whose lease ran out at or before ``now_ms``, oldest first."""
+
+
+class AccountStore(abc.ABC):
+    """Accounts, devices, content, entitlements and client tokens.
+
+    ``add_*`` raise ``AlreadyExistsError`` for an existing key; ``save_*`` replace an existing
+    row and raise ``NotFoundError`` if there is none.
+    """
+
+    @abc.abstractmethod
+    async def add_account(self, account: Account) -> None: ...
+
+    @abc.abstractmethod
+    async def save_account(self, account: Account) -> None: ...
+
+    @abc.abstractmethod
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    async def list_accounts(self) -> list[Account]: ...
+
+    @abc.abstractmethod
+    async def add_device(self, device: Device) -> None: ...
+
+    @abc.abstractmethod
+    async def save_device(self, device: Device) -> None: ...
+
+    @abc.abstractmethod
+    async def get_device(self, account_id: str, device_id: str) -> Device | None: ...
+
+    @abc.abstractmethod
+    async def list_devices(self, account_id: str) -> list[Device]: ...
+
+    @abc.abstractmethod
+    async def add_content(self, content: Content) -> None: ...
+
+    @abc.abstractmethod
+    async def get_content(self, content_id: str) -> Content | None: ...
+
+    @abc.abstractmethod
+    async def list_content(self) -> list[Content]: ...
+
+    @abc.abstractmethod
+    async def add_entitlement(self, account_id: str, content_id: str) -> None:
+        """Entitle the account to the content; entitling twice is a no-op."""
+
+    @abc.abstractmethod
+    async def remove_entitlement(self, account_id: str, content_id: str) -> None:
+        """If there is no such entitlement, this is a no-op."""
+
+    @abc.abstractmethod
+    async def is_entitled(self, account_id: str, content_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def list_entitlements(self, account_id: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def add_token(self, token: ClientToken) -> None: ...
+
+    @abc.abstractmethod
+    async def get_token(self, token_hash: str) -> ClientToken | None: ...
+
+    @abc.abstractmethod
+    async def revoke_token(self, token_hash: str) -> bool:
+        """Returns whether a live (not yet revoked) token was revoked."""
+
+    @abc.abstractmethod
+    async def revoke_tokens(self, account_id: str, device_id: str | None) -> int:
+        """Revoke the account's tokens, or one device's; returns how many were live."""

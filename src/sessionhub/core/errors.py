@@ -10,6 +10,7 @@ Hierarchy::
     │   └── UnsupportedMediaTypeError  the body is not in a format the endpoint reads
     ├── NotFoundError              no such thing (route, session, ...)
     │   └── SessionNotFoundError
+    ├── AlreadyExistsError         a thing with that key exists already
     ├── SessionClosedError         the session exists but has ended and accepts nothing more
     ├── MethodNotAllowedError      the path exists, the method does not
     ├── NotAuthenticatedError      credentials are missing or wrong
@@ -50,6 +51,10 @@ class SessionNotFoundError(NotFoundError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"Session {session_id} not found")
         self.session_id = session_id
+
+
+class AlreadyExistsError(SessionhubError):
+    pass
 
 
 class SessionClosedError(SessionhubError):

@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 SessionStateName = Literal["active", "ended"]
+AdmissionPolicy = Literal["deny", "evict-oldest"]
 T = TypeVar("T")
 
 
@@ -45,11 +46,17 @@ class LiveState(msgspec.Struct):
 
 
 class SessionRecord(msgspec.Struct):
+    """A whole session. ``account_id``/``device_id``/``content_id`` are set by APIs that know
+    them (playback authorization), and are what admission counts by."""
+
     id: str
     started_at: int
     params: dict[str, Any]
     custom_metadata: dict[str, str]
     live: LiveState
+    account_id: str | None = None
+    device_id: str | None = None
+    content_id: str | None = None
 
 
 class EventRecord(msgspec.Struct):

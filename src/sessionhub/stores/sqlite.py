@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import msgspec
 
-from sessionhub.core.contracts import SessionStore
+from sessionhub.core.admission import AdmissionDecision, LiveSession
+from sessionhub.core.contracts import Decide, SessionStore
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import (
     EventRecord,
@@ -31,6 +32,7 @@ from sessionhub.core.records import (
     SessionStateName,
     Updater,
 )
+from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -49,7 +51,10 @@ class _Update:
 Write = Op | _Update
 
 _LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
-_SESSION_COLUMNS = f"id, started_at, params, custom_metadata, {_LIVE_COLUMNS}"
+_SESSION_COLUMNS = (
+    f"id, started_at, params, custom_metadata, account_id, device_id, content_id, {_LIVE_COLUMNS}"
+)
+_INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * 14)})"
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -123,7 +128,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SQLiteSessionStore(SessionStore):
+class SQLiteSessionStore(SQLiteAccountQueries, SessionStore):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
         self.path = path
         self.synchronous = synchronous
@@ -170,32 +175,49 @@ class SQLiteSessionStore(SessionStore):
     # -- writes ------------------------------------------------------------------------------
 
     async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
-        live = record.live
-        row = (
-            record.id,
-            record.started_at,
-            _json_encode(record.params).decode(),
-            _json_encode(record.custom_metadata).decode(),
-            live.api,
-            live.state,
-            live.ended_at,
-            live.end_reason,
-            live.expires_at,
-            live.expiry_reason,
-            live.data,
-        )
+        row = _session_row(record)
         event_rows = [_event_row(event) for event in events]
 
         def insert(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(11)})", row
+                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(14)})", row
                 )
             except sqlite3.IntegrityError as error:
                 raise ValueError(f"session {record.id} exists already") from error
             conn.executemany(_INSERT_EVENT, event_rows)
 
         await self._write(insert)
+
+    async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
+        row = _session_row(record)
+
+        def admit(conn: sqlite3.Connection) -> AdmissionDecision:
+            # Runs inside the batch transaction, which holds SQLite's write lock: nothing else
+            # can insert or end a session of this account between the count and the insert.
+            live = [
+                LiveSession(*found)
+                for found in conn.execute(
+                    "SELECT id, device_id, content_id, started_at FROM sessions"
+                    " WHERE account_id = ? AND state = 'active'"
+                    " AND (expires_at IS NULL OR expires_at > ?)",
+                    (record.account_id, now_ms),
+                )
+            ]
+            decision = decide(live)
+            conn.executemany(
+                "UPDATE sessions SET state = 'ended', ended_at = ?, end_reason = ?,"
+                " expires_at = NULL WHERE id = ?",
+                [(now_ms, reason, session_id) for session_id, reason in decision.end],
+            )
+            if decision.admit:
+                conn.execute(
+                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(14)})", row
+                )
+            return decision
+
+        result: AdmissionDecision = await self._write(admit)
+        return result
 
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
         result: T = await self._write(_Update(session_id, updater))
@@ -297,9 +319,13 @@ class SQLiteSessionStore(SessionStore):
         now_ms: int | None = None,
         limit: int = 100,
         before_id: str | None = None,
+        account_id: str | None = None,
     ) -> list[SessionRecord]:
         where: list[str] = []
         args: list[Any] = []
+        if account_id is not None:
+            where.append("account_id = ?")
+            args.append(account_id)
         if api is not None:
             where.append("api = ?")
             args.append(api)
@@ -349,50 +375,79 @@ class SQLiteSessionStore(SessionStore):
 def _apply(ops: list[Write], conn: sqlite3.Connection) -> list[tuple[bool, Any]]:
     """Run a batch inside the open transaction; returns (ok, result or error) per write.
 
-    An error that is not SQLite's (a rule an updater enforced, a duplicate id) is that write's
-    result and changes nothing; a SQLite error propagates and the caller rolls back.
+    Updates run set-based: their sessions are loaded with one SELECT and their writes go out
+    in one executemany per table. A plain write (a create, an admission) may touch any session,
+    so what the updates before it decided is written out first and re-read after it: every
+    write sees the ones before it, in arrival order. An error that is not SQLite's (a rule an
+    updater enforced, a duplicate id) is that write's result and changes nothing; a SQLite error
+    propagates and the caller rolls back.
     """
-    wanted = list({op.session_id for op in ops if isinstance(op, _Update)})
-    lives: dict[str, LiveState | None] = dict.fromkeys(wanted)
-    for chunk_start in range(0, len(wanted), 500):
-        chunk = wanted[chunk_start : chunk_start + 500]
-        rows = conn.execute(
-            f"SELECT id, {_LIVE_COLUMNS} FROM sessions WHERE id IN ({_marks(len(chunk))})", chunk
-        ).fetchall()
-        for row in rows:
-            lives[row[0]] = LiveState(*row[1:])
-    changed: dict[str, LiveState] = {}
-    events: list[tuple[Any, ...]] = []
+    pending = _PendingUpdates(conn)
+    pending.preload([op.session_id for op in ops if isinstance(op, _Update)])
     outcomes: list[tuple[bool, Any]] = []
     for op in ops:
         if isinstance(op, _Update):
-            try:
-                change = op.updater(lives[op.session_id])
-            except Exception as error:
-                outcomes.append((False, error))
-                continue
-            if change.live is not None:
-                lives[op.session_id] = changed[op.session_id] = change.live
-            events.extend(_event_row(event) for event in change.events)
-            outcomes.append((True, change.result))
-        else:
-            try:
-                outcomes.append((True, op(conn)))
-            except sqlite3.Error:
-                raise
-            except Exception as error:
-                outcomes.append((False, error))
-    if events:
-        conn.executemany(_INSERT_EVENT, events)
-    if changed:
-        conn.executemany(
-            _UPDATE_LIVE,
-            [
-                (s.state, s.ended_at, s.end_reason, s.expires_at, s.expiry_reason, s.data, sid)
-                for sid, s in changed.items()
-            ],
-        )
+            outcomes.append(pending.apply(op))
+            continue
+        pending.write_out()
+        try:
+            outcomes.append((True, op(conn)))
+        except sqlite3.Error:
+            raise
+        except Exception as error:
+            outcomes.append((False, error))
+    pending.write_out()
     return outcomes
+
+
+class _PendingUpdates:
+    """The live states a batch's updates read and write, and the rows they will write."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._lives: dict[str, LiveState | None] = {}
+        self._changed: dict[str, LiveState] = {}
+        self._events: list[tuple[Any, ...]] = []
+
+    def preload(self, session_ids: list[str]) -> None:
+        wanted = list(dict.fromkeys(session_ids))
+        self._lives.update(dict.fromkeys(wanted))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._conn.execute(
+                f"SELECT id, {_LIVE_COLUMNS} FROM sessions WHERE id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                self._lives[row[0]] = LiveState(*row[1:])
+
+    def apply(self, op: _Update) -> tuple[bool, Any]:
+        if op.session_id not in self._lives:
+            self.preload([op.session_id])
+        try:
+            change = op.updater(self._lives[op.session_id])
+        except Exception as error:
+            return (False, error)
+        if change.live is not None:
+            self._lives[op.session_id] = self._changed[op.session_id] = change.live
+        self._events.extend(_event_row(event) for event in change.events)
+        return (True, change.result)
+
+    def write_out(self) -> None:
+        """Write what the updates so far decided, and forget every loaded state."""
+        if self._events:
+            self._conn.executemany(_INSERT_EVENT, self._events)
+        if self._changed:
+            self._conn.executemany(
+                _UPDATE_LIVE,
+                [
+                    (s.state, s.ended_at, s.end_reason, s.expires_at, s.expiry_reason, s.data, sid)
+                    for sid, s in self._changed.items()
+                ],
+            )
+        self._lives.clear()
+        self._changed.clear()
+        self._events.clear()
 
 
 def _try_begin(conn: sqlite3.Connection) -> bool:
@@ -436,11 +491,34 @@ def _event_row(event: EventRecord) -> tuple[Any, ...]:
     )
 
 
+def _session_row(record: SessionRecord) -> tuple[Any, ...]:
+    live = record.live
+    return (
+        record.id,
+        record.started_at,
+        _json_encode(record.params).decode(),
+        _json_encode(record.custom_metadata).decode(),
+        record.account_id,
+        record.device_id,
+        record.content_id,
+        live.api,
+        live.state,
+        live.ended_at,
+        live.end_reason,
+        live.expires_at,
+        live.expiry_reason,
+        live.data,
+    )
+
+
 def _session(row: tuple[Any, ...]) -> SessionRecord:
     return SessionRecord(
         id=row[0],
         started_at=row[1],
         params=_json_decode(row[2]),
         custom_metadata=_json_decode(row[3]),
-        live=LiveState(*row[4:]),
+        account_id=row[4],
+        device_id=row[5],
+        content_id=row[6],
+        live=LiveState(*row[7:]),
     )
