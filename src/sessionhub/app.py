@@ -7,12 +7,15 @@ import contextlib
 import logging
 
 from sessionhub.admin import routes as admin_routes
+from sessionhub.core.accounts import AccountService
 from sessionhub.core.clock import Clock, SystemClock
-from sessionhub.core.contracts import SessionStore
+from sessionhub.core.contracts import Store
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.media import MediaService
+from sessionhub.core.playback import PlaybackService
 from sessionhub.core.sessions import SessionService
 from sessionhub.dialects.adobe import routes as adobe_routes
+from sessionhub.dialects.nagra import routes as nagra_routes
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
 from sessionhub.web import (
@@ -39,13 +42,17 @@ class SessionHub:
         settings: Settings,
         *,
         clock: Clock | None = None,
-        store: SessionStore | None = None,
+        store: Store | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = store or store_for_url(settings.database_url)
         self.media = MediaService(self.store, self.clock, settings.media())
         self.sessions = SessionService(self.store, self.clock)
+        self.accounts = AccountService(self.store, self.clock, token_ttl_s=settings.token_ttl_s)
+        self.playback = PlaybackService(
+            self.store, self.accounts, self.clock, lease_timeout_s=settings.srm_lease_timeout_s
+        )
         self._sweeper: asyncio.Task[None] | None = None
         health = Mount(
             "/",
@@ -55,7 +62,8 @@ class SessionHub:
         self.router = Router(
             [
                 adobe_routes.mount(self.media),
-                admin_routes.mount(self.sessions, settings.admin_token),
+                *nagra_routes.mounts(self.accounts, self.playback),
+                admin_routes.mount(self.sessions, self.accounts, settings.admin_token),
                 health,
             ],
             fallback=admin_routes.render_error,

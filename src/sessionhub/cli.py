@@ -12,7 +12,7 @@ import click
 import msgspec
 
 from sessionhub.core.clock import SystemClock
-from sessionhub.core.contracts import SessionStore
+from sessionhub.core.contracts import Store
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.settings import PREFIX, Settings, SettingsError
@@ -28,7 +28,7 @@ def load_settings(**overrides: object) -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-def with_store(settings: Settings, work: Callable[[SessionStore], Awaitable[T]]) -> T:
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
         store = store_for_url(settings.database_url)
         await store.open()
@@ -98,10 +98,13 @@ def sessions() -> None:
 
 @sessions.command("list")
 @click.option("--api", help="Only sessions of this API (adobe, nagra, ...).")
+@click.option("--account", "account_id", help="Only sessions of this account.")
 @click.option("--state", type=click.Choice(["active", "ended"]))
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_sessions(api: str | None, state: str | None, limit: int, as_json: bool) -> None:
+def list_sessions(
+    api: str | None, account_id: str | None, state: str | None, limit: int, as_json: bool
+) -> None:
     """List sessions, newest first."""
     settings = load_settings()
     found = with_store(
@@ -110,6 +113,7 @@ def list_sessions(api: str | None, state: str | None, limit: int, as_json: bool)
             api=api,
             state=state,  # type: ignore[arg-type]
             limit=limit,
+            account_id=account_id,
         ),
     )
     if as_json:
@@ -134,6 +138,15 @@ def show_session(session_id: str) -> None:
     click.echo(msgspec.json.format(msgspec.json.encode(detail)))
 
 
+@sessions.command("end")
+@click.argument("session_id")
+def end_session(session_id: str) -> None:
+    """End a live session of any API now (end_reason: operator)."""
+    settings = load_settings()
+    ended = with_store(settings, lambda store: SessionService(store, SystemClock()).end(session_id))
+    click.echo(f"ended {session_id}" if ended else f"{session_id} had already ended")
+
+
 def _row(view: SessionView) -> tuple[str, ...]:
     return (
         view.id,
@@ -149,3 +162,13 @@ def _time(ms: int | None) -> str:
     if ms is None:
         return ""
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _register_account_commands() -> None:
+    # Imported here: cli_accounts imports this module for its helpers.
+    from sessionhub import cli_accounts  # noqa: PLC0415
+
+    cli_accounts.register(main)
+
+
+_register_account_commands()

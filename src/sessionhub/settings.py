@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     adobe_stall_timeout_s: Seconds = 1800
     adobe_reorder_window_ms: Annotated[int, Meta(ge=0)] = 5000
     adobe_reorder_window_events: Annotated[int, Meta(ge=0)] = 10
+    srm_lease_timeout_s: Annotated[int, Meta(ge=0)] = 30
+    token_ttl_s: Annotated[int, Meta(ge=60)] = 86_400
     sweep_interval_s: Seconds = 5
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

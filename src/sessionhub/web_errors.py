@@ -6,6 +6,7 @@ Dialects start from this table and override what their vendor says differently.
 from __future__ import annotations
 
 from sessionhub.core.errors import (
+    AlreadyExistsError,
     BodyTooLargeError,
     InvalidInputError,
     MethodNotAllowedError,
@@ -27,6 +28,7 @@ DEFAULT_STATUS: list[tuple[type[SessionhubError], int]] = [
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (MethodNotAllowedError, 405),
+    (AlreadyExistsError, 409),
     (SessionClosedError, 410),
     (StoreUnavailableError, 503),
 ]

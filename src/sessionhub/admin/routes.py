@@ -7,6 +7,8 @@ from typing import get_args
 
 import msgspec
 
+from sessionhub.admin.accounts import account_routes
+from sessionhub.core.accounts import AccountService
 from sessionhub.core.errors import (
     InvalidInputError,
     NotAuthenticatedError,
@@ -46,7 +48,7 @@ def render_error(error: SessionhubError) -> Response:
     return Response(status, _encode(ErrorEnvelope(ErrorBody(status, error.message))), headers)
 
 
-def mount(sessions: SessionService, admin_token: str | None) -> Mount:
+def mount(sessions: SessionService, accounts: AccountService, admin_token: str | None) -> Mount:
     def authorize(request: Request) -> None:
         if admin_token is None:
             raise PermissionDeniedError("The admin API is off: set SESSIONHUB_ADMIN_TOKEN")
@@ -69,6 +71,7 @@ def mount(sessions: SessionService, admin_token: str | None) -> Mount:
             state=state,  # type: ignore[arg-type]
             limit=limit,
             before_id=query.get("before"),
+            account_id=query.get("account"),
         )
         next_before = page[-1].id if len(page) == limit else None
         return Response(200, _encode(SessionPage(page, next_before)))
@@ -77,9 +80,16 @@ def mount(sessions: SessionService, admin_token: str | None) -> Mount:
         authorize(request)
         return Response(200, _encode(await sessions.get(request.params["session_id"])))
 
+    async def end_session(request: Request) -> Response:
+        authorize(request)
+        ended = await sessions.end(request.params["session_id"])
+        return Response(200, _encode({"ended": ended}))
+
     routes = [
         route("GET", "/admin/api/sessions", list_sessions),
         route("GET", "/admin/api/sessions/{session_id}", get_session),
+        route("DELETE", "/admin/api/sessions/{session_id}", end_session),
+        *account_routes(accounts, sessions, authorize),
     ]
     return Mount(PREFIX, routes, render_error)
 

@@ -66,6 +66,7 @@ class IssuedToken(msgspec.Struct):
     account_id: str
     device_id: str
     expires_at: int
+    expires_in_s: int
 
 
 class Caller(msgspec.Struct):
@@ -234,11 +235,11 @@ class AccountService:
             raise NotFoundError(f"Device {device_id} of account {account_id} not found")
         token = secrets.token_urlsafe(32)
         now = self._clock.now_ms()
-        stored = ClientToken(
-            hash_token(token), account_id, device_id, now, now + self._token_ttl_ms
+        expires_at = now + self._token_ttl_ms
+        await self._store.add_token(
+            ClientToken(hash_token(token), account_id, device_id, now, expires_at)
         )
-        await self._store.add_token(stored)
-        return IssuedToken(token, account_id, device_id, stored.expires_at)
+        return IssuedToken(token, account_id, device_id, expires_at, self._token_ttl_ms // 1000)
 
     async def revoke_tokens(self, account_id: str, device_id: str | None = None) -> int:
         """Revoke every token of the account (or of one of its devices); returns how many."""

@@ -162,3 +162,7 @@ class AccountStore(abc.ABC):
     @abc.abstractmethod
     async def revoke_tokens(self, account_id: str, device_id: str | None) -> int:
         """Revoke the account's tokens, or one device's; returns how many were live."""
+
+
+class Store(SessionStore, AccountStore):
+    """A backend implements every contract the core defines."""

@@ -38,6 +38,17 @@ class LiveState(msgspec.Struct):
         """True when the lease has run out but nobody has written the end down yet."""
         return self.state == "active" and self.expires_at is not None and self.expires_at <= now_ms
 
+    def end(self, now_ms: int, reason: str) -> LiveState:
+        """The same session, ended now for ``reason``; its lease no longer runs."""
+        return msgspec.structs.replace(
+            self,
+            state="ended",
+            ended_at=now_ms,
+            end_reason=reason,
+            expires_at=None,
+            expiry_reason=None,
+        )
+
     def ended_by_expiry(self) -> LiveState:
         """The same session, ended at the instant its lease ran out."""
         return msgspec.structs.replace(

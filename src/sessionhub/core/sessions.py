@@ -18,7 +18,10 @@ from sessionhub.core.timeline import Qoe
 log = logging.getLogger(__name__)
 
 
-class SessionView(msgspec.Struct):
+OPERATOR = "operator"
+
+
+class SessionView(msgspec.Struct, omit_defaults=True):
     """A session as an operator reads it, with its lease judged as of the time of reading."""
 
     id: str
@@ -30,6 +33,9 @@ class SessionView(msgspec.Struct):
     expires_at: int | None
     params: dict[str, Any]
     custom_metadata: dict[str, str]
+    account_id: str | None = None
+    device_id: str | None = None
+    content_id: str | None = None
     qoe: Qoe | None = None
 
 
@@ -57,10 +63,16 @@ class SessionService:
         state: SessionStateName | None = None,
         limit: int = 100,
         before_id: str | None = None,
+        account_id: str | None = None,
     ) -> list[SessionView]:
         now = self._clock.now_ms()
         records = await self._store.list_sessions(
-            api=api, state=state, now_ms=now, limit=limit, before_id=before_id
+            api=api,
+            state=state,
+            now_ms=now,
+            limit=limit,
+            before_id=before_id,
+            account_id=account_id,
         )
         return [self._view(record, now) for record in records]
 
@@ -74,6 +86,27 @@ class SessionService:
         return SessionDetail(
             **msgspec.structs.asdict(view), events=[_entry(event) for event in events]
         )
+
+    async def end(self, session_id: str) -> bool:
+        """An operator ends a live session of any API; False if it had already ended.
+
+        Raises ``SessionNotFoundError`` for an unknown id.
+        """
+        now = self._clock.now_ms()
+
+        def end(live: LiveState | None) -> Change[bool | None]:
+            if live is None:
+                return Change(None, [], None)
+            if live.lapsed(now):
+                return Change(live.ended_by_expiry(), [], False)
+            if live.state == "ended":
+                return Change(None, [], False)
+            return Change(live.end(now, OPERATOR), [], True)
+
+        ended = await self._store.update_session(session_id, end)
+        if ended is None:
+            raise SessionNotFoundError(session_id)
+        return ended
 
     async def expire_lapsed(self) -> int:
         """End every session whose lease ran out; returns how many this call ended.
@@ -117,6 +150,9 @@ class SessionService:
             expires_at=live.expires_at if live.state == "active" else None,
             params=record.params,
             custom_metadata=record.custom_metadata,
+            account_id=record.account_id,
+            device_id=record.device_id,
+            content_id=record.content_id,
             qoe=media_qoe(record.live, now) if live.api == "adobe" else None,
         )
 

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from sessionhub.core.contracts import SessionStore
+from sessionhub.core.contracts import Store
 
 # scheme -> module; each backend module has ``from_url(url) -> SessionStore``
 SUPPORTED_BACKENDS: dict[str, str] = {
@@ -18,7 +18,7 @@ class UnsupportedURLError(ValueError):
     pass
 
 
-def store_for_url(url: str) -> SessionStore:
+def store_for_url(url: str) -> Store:
     """Build (not open) the store a database URL names.
 
     Raises:
@@ -29,7 +29,7 @@ def store_for_url(url: str) -> SessionStore:
     if target is None:
         known = ", ".join(f"{name}://" for name in SUPPORTED_BACKENDS)
         raise UnsupportedURLError(f"unsupported scheme {scheme or '(none)'!r}; use one of {known}")
-    from_url: Callable[[str], SessionStore] = importlib.import_module(target).from_url
+    from_url: Callable[[str], Store] = importlib.import_module(target).from_url
     return from_url(url)
 
 

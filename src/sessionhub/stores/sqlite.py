@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import msgspec
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
-from sessionhub.core.contracts import Decide, SessionStore
+from sessionhub.core.contracts import Decide, Store
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import (
     EventRecord,
@@ -128,7 +128,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SQLiteSessionStore(SQLiteAccountQueries, SessionStore):
+class SQLiteSessionStore(SQLiteAccountQueries, Store):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
         self.path = path
         self.synchronous = synchronous

@@ -1,0 +1,204 @@
+"""Operator API for playback authorization: accounts, devices, content, entitlements, tokens."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from sessionhub.core.accounts import Account, AccountService, Content, Device
+from sessionhub.core.errors import InvalidInputError
+from sessionhub.core.records import AdmissionPolicy
+from sessionhub.core.sessions import SessionService, SessionView
+from sessionhub.web import Request, Response, Route, route
+
+S = TypeVar("S")
+_encode = msgspec.json.Encoder().encode
+
+
+class AccountView(msgspec.Struct):
+    id: str
+    enabled: bool
+    max_sessions: int
+    policy: AdmissionPolicy
+    lease_timeout_s: int | None
+    has_password: bool
+    created_at: int
+
+    @classmethod
+    def of(cls, account: Account) -> AccountView:
+        return cls(
+            account.id,
+            account.enabled,
+            account.max_sessions,
+            account.policy,
+            account.lease_timeout_s,
+            account.password_hash is not None,
+            account.created_at,
+        )
+
+
+class AccountDetail(AccountView):
+    devices: list[Device] = msgspec.field(default_factory=list)
+    entitlements: list[str] = msgspec.field(default_factory=list)
+    live_sessions: list[SessionView] = msgspec.field(default_factory=list)
+
+
+class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    max_sessions: int = 3
+    policy: AdmissionPolicy = "deny"
+    lease_timeout_s: int | None = None
+    password: str | None = None
+
+
+class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool | None = None
+    max_sessions: int | None = None
+    policy: AdmissionPolicy | None = None
+    lease_timeout_s: int | None = None
+    password: str | None = None
+
+
+class NewDevice(msgspec.Struct, forbid_unknown_fields=True):
+    device_id: str
+
+
+class DeviceChange(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool
+
+
+class NewContent(msgspec.Struct, forbid_unknown_fields=True):
+    content_id: str
+    content_type: str
+
+
+class NewEntitlement(msgspec.Struct, forbid_unknown_fields=True):
+    content_id: str
+
+
+def body(request: Request, shape: type[S]) -> S:
+    try:
+        return msgspec.json.decode(request.body, type=shape)
+    except msgspec.DecodeError as error:
+        raise InvalidInputError(f"Invalid request body: {error}") from None
+
+
+def ok(value: Any, status: int = 200) -> Response:
+    return Response(status, _encode(value))
+
+
+def account_routes(
+    accounts: AccountService, sessions: SessionService, authorize: Any
+) -> list[Route]:
+    async def list_accounts(request: Request) -> Response:
+        authorize(request)
+        found = await accounts.list_accounts()
+        return ok({"accounts": [AccountView.of(a) for a in found]})
+
+    async def add_account(request: Request) -> Response:
+        authorize(request)
+        new = body(request, NewAccount)
+        account = await accounts.add_account(
+            new.id,
+            max_sessions=new.max_sessions,
+            policy=new.policy,
+            lease_timeout_s=new.lease_timeout_s,
+            password=new.password,
+        )
+        return ok(AccountView.of(account), 201)
+
+    async def show_account(request: Request) -> Response:
+        authorize(request)
+        account_id = request.params["account_id"]
+        account = await accounts.get_account(account_id)
+        return ok(
+            AccountDetail(
+                **msgspec.structs.asdict(AccountView.of(account)),
+                devices=await accounts.list_devices(account_id),
+                entitlements=await accounts.entitlements(account_id),
+                live_sessions=await sessions.list(account_id=account_id, state="active"),
+            )
+        )
+
+    async def change_account(request: Request) -> Response:
+        authorize(request)
+        change = body(request, AccountChange)
+        account = await accounts.update_account(
+            request.params["account_id"], **msgspec.structs.asdict(change)
+        )
+        return ok(AccountView.of(account))
+
+    async def add_device(request: Request) -> Response:
+        authorize(request)
+        new = body(request, NewDevice)
+        return ok(await accounts.add_device(request.params["account_id"], new.device_id), 201)
+
+    async def change_device(request: Request) -> Response:
+        authorize(request)
+        change = body(request, DeviceChange)
+        device = await accounts.set_device_enabled(
+            request.params["account_id"], request.params["device_id"], change.enabled
+        )
+        return ok(device)
+
+    async def entitle(request: Request) -> Response:
+        authorize(request)
+        new = body(request, NewEntitlement)
+        await accounts.entitle(request.params["account_id"], new.content_id)
+        return ok({"account_id": request.params["account_id"], "content_id": new.content_id}, 201)
+
+    async def unentitle(request: Request) -> Response:
+        authorize(request)
+        await accounts.revoke_entitlement(
+            request.params["account_id"], request.params["content_id"]
+        )
+        return Response(204, media_type=None)
+
+    async def issue_token(request: Request) -> Response:
+        authorize(request)
+        new = body(request, NewDevice)
+        return ok(await accounts.issue_token(request.params["account_id"], new.device_id), 201)
+
+    async def revoke_tokens(request: Request) -> Response:
+        authorize(request)
+        device_id = request.query.get("device_id")
+        count = await accounts.revoke_tokens(request.params["account_id"], device_id)
+        return ok({"revoked": count})
+
+    async def account_sessions(request: Request) -> Response:
+        authorize(request)
+        account_id = request.params["account_id"]
+        await accounts.get_account(account_id)
+        state = request.query.get("state", "active")
+        if state not in ("active", "ended"):
+            raise InvalidInputError("state must be active or ended")
+        found = await sessions.list(account_id=account_id, state=state)  # type: ignore[arg-type]
+        return ok({"sessions": found})
+
+    async def list_content(request: Request) -> Response:
+        authorize(request)
+        return ok({"content": await accounts.list_content()})
+
+    async def add_content(request: Request) -> Response:
+        authorize(request)
+        new = body(request, NewContent)
+        content: Content = await accounts.add_content(new.content_id, new.content_type)
+        return ok(content, 201)
+
+    base = "/admin/api/accounts/{account_id}"
+    return [
+        route("GET", "/admin/api/accounts", list_accounts),
+        route("POST", "/admin/api/accounts", add_account),
+        route("GET", base, show_account),
+        route("PATCH", base, change_account),
+        route("POST", f"{base}/devices", add_device),
+        route("PATCH", f"{base}/devices/{{device_id}}", change_device),
+        route("POST", f"{base}/entitlements", entitle),
+        route("DELETE", f"{base}/entitlements/{{content_id}}", unentitle),
+        route("POST", f"{base}/tokens", issue_token),
+        route("DELETE", f"{base}/tokens", revoke_tokens),
+        route("GET", f"{base}/sessions", account_sessions),
+        route("GET", "/admin/api/content", list_content),
+        route("POST", "/admin/api/content", add_content),
+    ]
