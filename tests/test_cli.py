@@ -59,3 +59,37 @@ def test_bad_setting_stops_with_one_line(
     result = runner.invoke(main, ["serve"])
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: SESSIONHUB_PORT:")
+
+
+def test_playback_authorization_by_cli(runner: CliRunner) -> None:
+    steps = [
+        ["accounts", "add", "ACME", "--max-sessions", "3", "--policy", "evict-oldest"],
+        ["devices", "add", "ACME", "stb-1"],
+        ["content", "add", "100001V3D", "COD"],
+        ["entitle", "ACME", "100001V3D"],
+        ["accounts", "set", "ACME", "--max-sessions", "2"],
+    ]
+    for step in steps:
+        result = runner.invoke(main, step)
+        assert result.exit_code == 0, (step, result.output)
+    result = runner.invoke(main, ["accounts", "set", "ACME", "--password-stdin"], input="pw\n")
+    assert result.exit_code == 0, result.output
+
+    token = runner.invoke(main, ["tokens", "issue", "ACME", "stb-1"]).output.strip()
+    assert len(token) >= 40
+    shown = json.loads(runner.invoke(main, ["accounts", "show", "ACME"]).output)
+    assert (shown["max_sessions"], shown["policy"], shown["password_hash"]) == (
+        2,
+        "evict-oldest",
+        "set",
+    )
+    assert [d["device_id"] for d in shown["devices"]] == ["stb-1"]
+    assert shown["entitlements"] == ["100001V3D"]
+    assert "revoked 1 token(s)" in runner.invoke(main, ["tokens", "revoke", "ACME"]).output
+
+    duplicate = runner.invoke(main, ["accounts", "add", "ACME"])
+    assert duplicate.exit_code == 1 and "exists already" in duplicate.output
+    bad = runner.invoke(main, ["content", "add", "X", "VOD"])
+    assert bad.exit_code == 2
+    missing = runner.invoke(main, ["sessions", "end", "nope"])
+    assert missing.exit_code == 1 and "not found" in missing.output

@@ -6,10 +6,13 @@ import asyncio
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from sessionhub.core.accounts import AccountService
+from sessionhub.core.clock import SystemClock
 from sessionhub.stores import store_for_url
 from tests.dialects.adobe.payloads import event, start
 from tests.server import running_server
@@ -77,3 +80,69 @@ async def test_two_workers_share_one_database_and_one_timeline(tmp_path: Path) -
     assert detail["state"] == "ended"
     # play at 1.000 s, end at 3.001 s: 2.001 s of playing whatever order the pings landed in
     assert detail["qoe"]["playing_time_s"] == 2.001
+
+
+async def _tenant_with_devices(url: str, devices: int, policy: str) -> list[str]:
+    """An account with limit 3 and ``devices`` devices; returns one Client-Token per device."""
+    store = store_for_url(url)
+    await store.open()
+    try:
+        accounts = AccountService(store, SystemClock())
+        await accounts.add_account("RACE", max_sessions=3, policy=policy)  # type: ignore[arg-type]
+        await accounts.add_content("100001V3D", "COD")
+        await accounts.entitle("RACE", "100001V3D")
+        await asyncio.gather(*(accounts.add_device("RACE", f"d{i}") for i in range(devices)))
+        issued = await asyncio.gather(
+            *(accounts.issue_token("RACE", f"d{i}") for i in range(devices))
+        )
+        return [token.token for token in issued]
+    finally:
+        await store.close()
+
+
+async def _setup_storm(client: httpx.AsyncClient, tokens: list[str]) -> list[dict[str, Any]]:
+    body = {"content": {"contentID": "100001V3D", "contentType": "COD"}}
+    responses = await asyncio.gather(
+        *(client.post("/srm/sessions", json=body, headers={"Client-Token": t}) for t in tokens)
+    )
+    assert {r.status_code for r in responses} == {200}
+    return [r.json() for r in responses]
+
+
+async def test_admission_is_exact_under_a_storm_across_two_workers(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'storm.db'}"
+    tokens = await _tenant_with_devices(url, 240, "deny")
+    with running_server(url, workers=2) as server:
+        limits = httpx.Limits(max_keepalive_connections=0, max_connections=300)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+            for _ in range(4):
+                answers = await _setup_storm(client, tokens)
+                admitted = [a["successResponse"] for a in answers if "successResponse" in a]
+                denied = [a["errorResponse"] for a in answers if "errorResponse" in a]
+                assert len(admitted) == 3
+                assert {d["errorCode"] for d in denied} == {"SRM-0006"}
+                assert all(len(d["conflictingSessions"]) == 3 for d in denied)
+                listed = await client.get("/admin/api/accounts/RACE/sessions", headers=ADMIN)
+                assert len(listed.json()["sessions"]) == 3
+                for won in admitted:  # free the slots for the next round
+                    response = await client.delete(
+                        f"/admin/api/sessions/{won['sessionId']}", headers=ADMIN
+                    )
+                    assert response.json() == {"ended": True}
+
+
+async def test_evict_oldest_under_a_storm_keeps_exactly_the_limit(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'evict.db'}"
+    tokens = await _tenant_with_devices(url, 200, "evict-oldest")
+    with running_server(url, workers=2) as server:
+        limits = httpx.Limits(max_keepalive_connections=0, max_connections=300)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+            answers = await _setup_storm(client, tokens)
+            assert all("successResponse" in a for a in answers)
+            listed = await client.get("/admin/api/accounts/RACE/sessions", headers=ADMIN)
+            assert len(listed.json()["sessions"]) == 3
+            ended = await client.get(
+                "/admin/api/sessions?api=nagra&state=ended&limit=1000", headers=ADMIN
+            )
+            reasons = {s["end_reason"] for s in ended.json()["sessions"]}
+            assert len(ended.json()["sessions"]) == 197 and reasons == {"evicted"}

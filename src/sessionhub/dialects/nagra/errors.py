@@ -40,7 +40,7 @@ ERROR_TABLE: list[tuple[type[SessionhubError], int, str, str, str]] = [
         "SRM-0002",
         "Malformed request or mandatory parameters missing from request",
     ),
-    (NotAuthenticatedError, 401, "ERROR", "SRM-0003", "Invalid or missing Client-Token"),
+    (NotAuthenticatedError, 401, "ERROR", "SRM-0003", "Authentication failed"),
     (AccountDisabledError, 200, "DENIED", "SRM-0004", "Account disabled"),
     (DeviceDisabledError, 200, "DENIED", "SRM-0005", "Device disabled or not registered"),
     (SessionLimitReachedError, 200, "DENIED", "SRM-0006", "Session Limit Reached"),
