@@ -273,13 +273,12 @@ class AccountService:
         """
         if not token:
             raise NotAuthenticatedError("Client-Token header is missing")
-        stored = await self._store.get_token(hash_token(token))
-        if stored is None or stored.revoked:
+        found = await self._store.get_credentials(hash_token(token))
+        if found is None or found[0].revoked:
             raise NotAuthenticatedError("Client-Token is not valid")
+        stored, account, device = found
         if stored.expires_at <= self._clock.now_ms():
             raise NotAuthenticatedError("Client-Token has expired")
-        account = await self._store.get_account(stored.account_id)
-        device = await self._store.get_device(stored.account_id, stored.device_id)
         if account is None or not account.enabled:
             raise AccountDisabledError(f"Account {stored.account_id} is disabled")
         if device is None or not device.enabled:

@@ -156,6 +156,12 @@ class AccountStore(abc.ABC):
     async def get_token(self, token_hash: str) -> ClientToken | None: ...
 
     @abc.abstractmethod
+    async def get_credentials(
+        self, token_hash: str
+    ) -> tuple[ClientToken, Account | None, Device | None] | None:
+        """The token with its account and device, in one read (every SRM call needs all three)."""
+
+    @abc.abstractmethod
     async def revoke_token(self, token_hash: str) -> bool:
         """Returns whether a live (not yet revoked) token was revoked."""
 

@@ -185,6 +185,25 @@ class SQLiteAccountQueries(AccountStore):
             else ClientToken(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
         )
 
+    async def get_credentials(
+        self, token_hash: str
+    ) -> tuple[ClientToken, Account | None, Device | None] | None:
+        row = await self._one(
+            f"SELECT {', '.join('t.' + c for c in _TOKEN.split(', '))},"
+            f" {', '.join('a.' + c for c in _ACCOUNT.split(', '))},"
+            " d.enabled, d.created_at"
+            " FROM client_tokens t LEFT JOIN accounts a ON a.id = t.account_id"
+            " LEFT JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id"
+            " WHERE t.token_hash = ?",
+            (token_hash,),
+        )
+        if row is None:
+            return None
+        token = ClientToken(row[0], row[1], row[2], row[3], row[4], revoked=bool(row[5]))
+        account = None if row[6] is None else _account(row[6:13])
+        device = None if row[13] is None else Device(row[1], row[2], bool(row[13]), row[14])
+        return token, account, device
+
     async def revoke_token(self, token_hash: str) -> bool:
         count: int = await self._write(
             lambda conn: (
