@@ -7,10 +7,19 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
-from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName, T, Updater
+from sessionhub.core.records import (
+    EventRecord,
+    Identity,
+    SessionRecord,
+    SessionStateName,
+    T,
+    Updater,
+)
 
 if TYPE_CHECKING:
     from sessionhub.core.accounts import Account, ClientToken, Content, Device
+    from sessionhub.core.clients import ApiClient, BearerToken
+    from sessionhub.core.visitors import Visitor
 
 Decide = Callable[[list[LiveSession]], AdmissionDecision]
 
@@ -170,5 +179,42 @@ class AccountStore(abc.ABC):
         """Revoke the account's tokens, or one device's; returns how many were live."""
 
 
-class Store(SessionStore, AccountStore):
+class VisitorStore(abc.ABC):
+    """Visitor profiles and the identities that find them.
+
+    Linking happens with session writes (``SessionRecord.identities``, ``Change.identities``):
+    identities seen together belong to one visitor; if they point at several, the store merges
+    them into the oldest, moving identities and sessions, with the profile given by
+    ``sessionhub.core.visitors.merge``. A merged visitor's id keeps finding the survivor.
+    """
+
+    @abc.abstractmethod
+    async def get_visitor(self, visitor_id: str) -> Visitor | None: ...
+
+    @abc.abstractmethod
+    async def find_visitor(self, identity: Identity) -> str | None: ...
+
+    @abc.abstractmethod
+    async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:
+        """Every session of the visitor, of any API, oldest first."""
+
+
+class ClientStore(abc.ABC):
+    """OAuth 2.0 clients (client credentials) and the bearer tokens issued to them."""
+
+    @abc.abstractmethod
+    async def add_client(self, client: ApiClient) -> None:
+        """Raises ``AlreadyExistsError`` for an existing client id."""
+
+    @abc.abstractmethod
+    async def get_client(self, client_id: str) -> ApiClient | None: ...
+
+    @abc.abstractmethod
+    async def add_bearer(self, token: BearerToken) -> None: ...
+
+    @abc.abstractmethod
+    async def get_bearer(self, token_hash: str) -> BearerToken | None: ...
+
+
+class Store(SessionStore, AccountStore, VisitorStore, ClientStore):
     """A backend implements every contract the core defines."""

@@ -17,3 +17,8 @@ def new_media_session_id(now_ms: int) -> str:
     the other 52 are random (208 bits), so ids are unguessable and sort by creation time.
     """
     return f"{now_ms & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(26)}"
+
+
+def new_visitor_id(now_ms: int) -> str:
+    """``v`` + 12 hex digits of creation time + 20 random: short, unguessable, time-ordered."""
+    return f"v{now_ms & 0xFFFFFFFFFFFF:012x}{secrets.token_hex(10)}"

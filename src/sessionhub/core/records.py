@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 SessionStateName = Literal["active", "ended"]
+Identity = tuple[str, str]  # (kind, value), e.g. ("genesys.customerId", "c-42")
 AdmissionPolicy = Literal["deny", "evict-oldest"]
 T = TypeVar("T")
 
@@ -68,6 +69,9 @@ class SessionRecord(msgspec.Struct):
     account_id: str | None = None
     device_id: str | None = None
     content_id: str | None = None
+    visitor_id: str | None = None
+    # Written with the session: the store links the session to the visitor these name.
+    identities: list[Identity] = msgspec.field(default_factory=list)
 
 
 class EventRecord(msgspec.Struct):
@@ -89,12 +93,17 @@ class Change(msgspec.Struct, Generic[T]):
     """What an update decided: the new live state (None: unchanged), events to append, a result.
 
     Events are appended at most once per ``(session_id, ts, event_type)``; an exact duplicate
-    is dropped by the store.
+    is dropped by the store. ``identities`` are linked to the session's visitor (creating or
+    merging visitors as needed) and ``visitor_change`` is applied to that visitor's profile,
+    in the same atomic step.
     """
 
     live: LiveState | None
     events: list[EventRecord]
     result: T
+    identities: list[Identity] = msgspec.field(default_factory=list)
+    visitor_change: Callable[[Any], Any] | None = None
+    at_ms: int = 0  # when the change happens: a visitor it creates is created then
 
 
 Updater = Callable[[LiveState | None], Change[T]]

@@ -33,6 +33,8 @@ from sessionhub.core.records import (
     Updater,
 )
 from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
+from sessionhub.stores.sqlite_clients import SQLiteClientQueries
+from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -50,11 +52,19 @@ class _Update:
 
 Write = Op | _Update
 
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
 _LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
 _SESSION_COLUMNS = (
-    f"id, started_at, params, custom_metadata, account_id, device_id, content_id, {_LIVE_COLUMNS}"
+    "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
+    f" {_LIVE_COLUMNS}"
 )
-_INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(len(_SESSION_COLUMNS.split(',')))})"
+)
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -128,7 +138,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SQLiteSessionStore(SQLiteAccountQueries, Store):
+class SQLiteSessionStore(SQLiteAccountQueries, SQLiteVisitorQueries, SQLiteClientQueries, Store):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
         self.path = path
         self.synchronous = synchronous
@@ -180,12 +190,12 @@ class SQLiteSessionStore(SQLiteAccountQueries, Store):
 
         def insert(conn: sqlite3.Connection) -> None:
             try:
-                conn.execute(
-                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(14)})", row
-                )
+                conn.execute(_INSERT_SESSION, row)
             except sqlite3.IntegrityError as error:
                 raise ValueError(f"session {record.id} exists already") from error
             conn.executemany(_INSERT_EVENT, event_rows)
+            if record.identities:
+                link_visitor(conn, record.id, record.identities, None, record.started_at)
 
         await self._write(insert)
 
@@ -211,9 +221,7 @@ class SQLiteSessionStore(SQLiteAccountQueries, Store):
                 [(now_ms, reason, session_id) for session_id, reason in decision.end],
             )
             if decision.admit:
-                conn.execute(
-                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(14)})", row
-                )
+                conn.execute(_INSERT_SESSION, row)
             return decision
 
         result: AdmissionDecision = await self._write(admit)
@@ -351,6 +359,13 @@ class SQLiteSessionStore(SQLiteAccountQueries, Store):
         rows = await self._read(lambda conn: conn.execute(sql, args).fetchall())
         return [_session(row) for row in rows]
 
+    async def list_sessions_where(
+        self, where: str, args: tuple[Any, ...], order: str
+    ) -> list[SessionRecord]:
+        sql = f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY {order}"
+        rows = await self._read(lambda conn: conn.execute(sql, args).fetchall())
+        return [_session(row) for row in rows]
+
     async def list_events(self, session_id: str) -> list[EventRecord]:
         rows = await self._read(
             lambda conn: conn.execute(
@@ -431,6 +446,16 @@ class _PendingUpdates:
         if change.live is not None:
             self._lives[op.session_id] = self._changed[op.session_id] = change.live
         self._events.extend(_event_row(event) for event in change.events)
+        if change.identities or change.visitor_change is not None:
+            # Visitor work is not set-based: write the batch so far, then link in order.
+            self.write_out()
+            link_visitor(
+                self._conn,
+                op.session_id,
+                change.identities,
+                change.visitor_change,
+                change.at_ms,
+            )
         return (True, change.result)
 
     def write_out(self) -> None:
@@ -476,10 +501,6 @@ def _unavailable(error: BaseException) -> StoreUnavailableError:
     return StoreUnavailableError(f"SQLite write failed: {error}")
 
 
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
 def _event_row(event: EventRecord) -> tuple[Any, ...]:
     return (
         event.session_id,
@@ -501,6 +522,7 @@ def _session_row(record: SessionRecord) -> tuple[Any, ...]:
         record.account_id,
         record.device_id,
         record.content_id,
+        record.visitor_id,
         live.api,
         live.state,
         live.ended_at,
@@ -520,5 +542,6 @@ def _session(row: tuple[Any, ...]) -> SessionRecord:
         account_id=row[4],
         device_id=row[5],
         content_id=row[6],
-        live=LiveState(*row[7:]),
+        visitor_id=row[7],
+        live=LiveState(*row[8:]),
     )

@@ -1,0 +1,96 @@
+"""OAuth 2.0 client-credentials clients and their bearer tokens (the Nuance Data Collection API).
+
+Secrets are stored as scrypt hashes and tokens as SHA-256 hashes: the database holds nothing a
+caller could present.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import msgspec
+
+from sessionhub.core.accounts import check_password, hash_password, hash_token
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import ClientStore
+from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
+
+
+class ApiClient(msgspec.Struct):
+    client_id: str
+    secret_hash: str
+    site_id: int
+    created_at: int
+    enabled: bool = True
+
+
+class BearerToken(msgspec.Struct):
+    token_hash: str
+    client_id: str
+    site_id: int
+    issued_at: int
+    expires_at: int
+
+
+class IssuedBearer(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class WrongSiteError(PermissionDeniedError):
+    pass
+
+
+class ClientService:
+    def __init__(self, store: ClientStore, clock: Clock, *, token_ttl_s: int = 3600) -> None:
+        self._store = store
+        self._clock = clock
+        self._ttl_s = token_ttl_s
+
+    async def add_client(self, client_id: str, secret: str, site_id: int) -> ApiClient:
+        if not client_id or ":" in client_id or not client_id.isprintable():
+            raise InvalidInputError("client id must be printable and hold no ':'")
+        if len(secret) < 8:
+            raise InvalidInputError("client secret must be at least 8 characters")
+        client = ApiClient(client_id, hash_password(secret), site_id, self._clock.now_ms())
+        await self._store.add_client(client)
+        return client
+
+    async def check_client(self, client_id: str, secret: str) -> ApiClient | None:
+        """The client if the secret is right and it is enabled; None otherwise."""
+        client = await self._store.get_client(client_id)
+        if client is None or not client.enabled or not check_password(secret, client.secret_hash):
+            return None
+        return client
+
+    async def issue(self, client: ApiClient) -> IssuedBearer:
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now_ms()
+        await self._store.add_bearer(
+            BearerToken(
+                hash_token(token), client.client_id, client.site_id, now, now + self._ttl_s * 1000
+            )
+        )
+        return IssuedBearer(token, "bearer", self._ttl_s)
+
+    async def authenticate(
+        self, authorization: str | None, site_id: int | None = None
+    ) -> BearerToken:
+        """The token an ``Authorization: Bearer`` header carries, valid now and for the site.
+
+        Raises:
+            NotAuthenticatedError: missing, unknown or expired token.
+            WrongSiteError: the token's client belongs to another site.
+        """
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticatedError("An OAuth 2.0 bearer token is required")
+        stored = await self._store.get_bearer(hash_token(token.strip()))
+        if stored is None:
+            raise NotAuthenticatedError("The bearer token is not valid")
+        if stored.expires_at <= self._clock.now_ms():
+            raise NotAuthenticatedError("The bearer token has expired")
+        if site_id is not None and site_id != stored.site_id:
+            raise WrongSiteError(f"This client may not write to site {site_id}")
+        return stored

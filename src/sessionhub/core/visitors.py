@@ -1,0 +1,123 @@
+"""Visitor profiles: one person across every API, found through the identities each API carries.
+
+An identity is a ``(kind, value)`` pair: ``("genesys.customerId", "c-42")``,
+``("adobe.ecid", "...")``, ``("customer:crm", "123")`` (an external customer id, from Adobe's
+``visitor.customerIDs`` or a Nuance visitor attribute marked ``externalCustomerID: yes``),
+``("nagra.device", "ACME/stb-1")``. Identities seen together belong to one visitor: when they
+point at several, those profiles are merged into the oldest (``merge``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import VisitorStore
+from sessionhub.core.errors import NotFoundError
+from sessionhub.core.records import Identity
+
+AttributeAction = Literal["append", "set", "remove"]
+
+
+class CustomVariable(msgspec.Struct):
+    values: list[str]
+    expires_at: int | None = None  # None: kept until changed
+
+
+class VisitorProfile(msgspec.Struct):
+    """What is known of a visitor beyond their identities; stored as one JSON document."""
+
+    attributes: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    custom_variables: dict[str, CustomVariable] = msgspec.field(default_factory=dict)
+
+
+class Visitor(msgspec.Struct):
+    id: str
+    created_at: int
+    identities: list[Identity]
+    profile: VisitorProfile
+
+
+def apply_values(
+    current: dict[str, list[str]], name: str, values: list[str], action: AttributeAction
+) -> None:
+    """Change one multi-valued attribute in place.
+
+    ``append`` adds values not yet present; ``set`` replaces all values; ``remove`` drops the
+    given values, and the attribute itself once no value remains.
+    """
+    if action == "set":
+        current[name] = list(dict.fromkeys(values))
+    elif action == "append":
+        kept = current.setdefault(name, [])
+        kept.extend(value for value in values if value not in kept)
+    else:
+        remaining = [value for value in current.get(name, []) if value not in values]
+        if remaining:
+            current[name] = remaining
+        else:
+            current.pop(name, None)
+
+
+def live_variables(profile: VisitorProfile, now_ms: int) -> dict[str, CustomVariable]:
+    return {
+        name: variable
+        for name, variable in profile.custom_variables.items()
+        if variable.expires_at is None or variable.expires_at > now_ms
+    }
+
+
+def merge(survivor: VisitorProfile, others: list[VisitorProfile]) -> VisitorProfile:
+    """One profile out of several: attribute values are united; for a custom variable present
+    in several, the survivor's (then the earliest other's) wins."""
+    merged = msgspec.structs.replace(
+        survivor,
+        attributes={k: list(v) for k, v in survivor.attributes.items()},
+        custom_variables=dict(survivor.custom_variables),
+    )
+    for other in others:
+        for name, values in other.attributes.items():
+            apply_values(merged.attributes, name, values, "append")
+        for name, variable in other.custom_variables.items():
+            merged.custom_variables.setdefault(name, variable)
+    return merged
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(VisitorProfile).decode
+
+
+def dump_profile(profile: VisitorProfile) -> bytes:
+    return _encode(profile)
+
+
+def load_profile(data: bytes | str) -> VisitorProfile:
+    return _decode(data)
+
+
+class VisitorService:
+    def __init__(self, store: VisitorStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def get(self, visitor_id: str) -> Visitor:
+        """A visitor by id; the id of a profile merged into another finds the survivor."""
+        visitor = await self._store.get_visitor(visitor_id)
+        if visitor is None:
+            raise NotFoundError(f"Visitor {visitor_id} not found")
+        now = self._clock.now_ms()
+        visitor.profile.custom_variables = live_variables(visitor.profile, now)
+        return visitor
+
+    async def find(self, kind: str, value: str) -> Visitor:
+        visitor_id = await self._store.find_visitor((kind, value))
+        if visitor_id is None:
+            raise NotFoundError(f"No visitor has identity {kind}={value}")
+        return await self.get(visitor_id)
+
+
+def identities_from(pairs: dict[str, Any]) -> list[Identity]:
+    """Identities out of ``{kind: value}``, skipping empty values."""
+    return [(kind, str(value)) for kind, value in pairs.items() if value not in (None, "")]

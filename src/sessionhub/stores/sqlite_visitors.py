@@ -1,0 +1,138 @@
+"""SQLite: visitor profiles and how sessions link to them; mixed into ``SQLiteSessionStore``.
+
+``link_visitor`` runs inside the write transaction of the session write that names the
+identities, so a session and its visitor are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sessionhub.core.contracts import VisitorStore
+from sessionhub.core.ids import new_visitor_id
+from sessionhub.core.records import Identity, SessionRecord
+from sessionhub.core.visitors import Visitor, VisitorProfile, dump_profile, load_profile, merge
+
+T = TypeVar("T")
+_EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
+
+
+def link_visitor(
+    conn: sqlite3.Connection,
+    session_id: str,
+    identities: list[Identity],
+    change: Callable[[VisitorProfile], VisitorProfile] | None,
+    at_ms: int,
+) -> str | None:
+    """Attach the session to the visitor its identities name; merge visitors they join.
+
+    Returns the visitor id, or None when there is nothing to link (no identities, no visitor).
+    """
+    owners: set[str] = set()
+    for kind, value in identities:
+        row = conn.execute(
+            "SELECT visitor_id FROM visitor_identities WHERE kind = ? AND value = ?", (kind, value)
+        ).fetchone()
+        if row is not None:
+            owners.add(row[0])
+    current = conn.execute("SELECT visitor_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if current is not None and current[0] is not None:
+        owners.add(current[0])
+    if not owners and not identities:
+        return None
+    if not owners:
+        survivor = new_visitor_id(at_ms)
+        conn.execute(
+            "INSERT INTO visitors (id, created_at, merged_into, profile) VALUES (?, ?, NULL, ?)",
+            (survivor, at_ms, _EMPTY_PROFILE),
+        )
+    else:
+        survivor = _merge_visitors(conn, sorted(owners))
+    conn.executemany(
+        "INSERT OR IGNORE INTO visitor_identities (kind, value, visitor_id) VALUES (?, ?, ?)",
+        [(kind, value, survivor) for kind, value in identities],
+    )
+    conn.execute("UPDATE sessions SET visitor_id = ? WHERE id = ?", (survivor, session_id))
+    if change is not None:
+        row = conn.execute("SELECT profile FROM visitors WHERE id = ?", (survivor,)).fetchone()
+        profile = change(load_profile(row[0]))
+        conn.execute(
+            "UPDATE visitors SET profile = ? WHERE id = ?",
+            (dump_profile(profile).decode(), survivor),
+        )
+    return survivor
+
+
+def _merge_visitors(conn: sqlite3.Connection, visitor_ids: list[str]) -> str:
+    """Merge the visitors into the oldest; returns its id."""
+    marks = ", ".join("?" * len(visitor_ids))
+    rows = conn.execute(
+        f"SELECT id, profile FROM visitors WHERE id IN ({marks}) ORDER BY created_at, id",
+        visitor_ids,
+    ).fetchall()
+    survivor, others = rows[0][0], [row[0] for row in rows[1:]]
+    if not others:
+        return str(survivor)
+    merged = merge(load_profile(rows[0][1]), [load_profile(row[1]) for row in rows[1:]])
+    others_marks = ", ".join("?" * len(others))
+    conn.execute(
+        "UPDATE visitors SET profile = ? WHERE id = ?", (dump_profile(merged).decode(), survivor)
+    )
+    for table in ("visitor_identities", "sessions"):
+        conn.execute(
+            f"UPDATE {table} SET visitor_id = ? WHERE visitor_id IN ({others_marks})",
+            (survivor, *others),
+        )
+    conn.execute(
+        f"UPDATE visitors SET merged_into = ?, profile = ? WHERE id IN ({others_marks})"
+        f" OR merged_into IN ({others_marks})",
+        (survivor, _EMPTY_PROFILE, *others, *others),
+    )
+    return str(survivor)
+
+
+class SQLiteVisitorQueries(VisitorStore):
+    """Needs ``_read(query)`` and ``_session_from_row`` from the class it is mixed into."""
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        raise NotImplementedError
+
+    async def get_visitor(self, visitor_id: str) -> Visitor | None:
+        def read(conn: sqlite3.Connection) -> Visitor | None:
+            wanted = visitor_id
+            for _ in range(100):  # follow merges; a chain is short, the bound guards a cycle
+                row = conn.execute(
+                    "SELECT id, created_at, merged_into, profile FROM visitors WHERE id = ?",
+                    (wanted,),
+                ).fetchone()
+                if row is None:
+                    return None
+                if row[2] is None:
+                    break
+                wanted = row[2]
+            identities = conn.execute(
+                "SELECT kind, value FROM visitor_identities WHERE visitor_id = ?"
+                " ORDER BY kind, value",
+                (row[0],),
+            ).fetchall()
+            return Visitor(row[0], row[1], [(k, v) for k, v in identities], load_profile(row[3]))
+
+        return await self._read(read)
+
+    async def find_visitor(self, identity: Identity) -> str | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT visitor_id FROM visitor_identities WHERE kind = ? AND value = ?", identity
+            ).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:
+        return await self.list_sessions_where("visitor_id = ?", (visitor_id,), "started_at, id")
+
+    async def list_sessions_where(
+        self, where: str, args: tuple[Any, ...], order: str
+    ) -> list[SessionRecord]:
+        raise NotImplementedError
