@@ -8,14 +8,19 @@ import logging
 
 from sessionhub.admin import routes as admin_routes
 from sessionhub.core.accounts import AccountService
+from sessionhub.core.clients import ClientService
 from sessionhub.core.clock import Clock, SystemClock
 from sessionhub.core.contracts import Store
+from sessionhub.core.engagement import EngagementService
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.media import MediaService
 from sessionhub.core.playback import PlaybackService
 from sessionhub.core.sessions import SessionService
+from sessionhub.core.visitors import VisitorService
 from sessionhub.dialects.adobe import routes as adobe_routes
+from sessionhub.dialects.genesys import routes as genesys_routes
 from sessionhub.dialects.nagra import routes as nagra_routes
+from sessionhub.dialects.nuance import routes as nuance_routes
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
 from sessionhub.web import (
@@ -53,6 +58,9 @@ class SessionHub:
         self.playback = PlaybackService(
             self.store, self.accounts, self.clock, lease_timeout_s=settings.srm_lease_timeout_s
         )
+        self.engagement = EngagementService(self.store, self.clock)
+        self.clients = ClientService(self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s)
+        self.visitors = VisitorService(self.store, self.clock)
         self._sweeper: asyncio.Task[None] | None = None
         health = Mount(
             "/",
@@ -63,7 +71,9 @@ class SessionHub:
             [
                 adobe_routes.mount(self.media),
                 *nagra_routes.mounts(self.accounts, self.playback),
-                admin_routes.mount(self.sessions, self.accounts, settings.admin_token),
+                *genesys_routes.mounts(self.engagement),
+                *nuance_routes.mounts(self.engagement, self.clients, settings.oauth_token_ttl_s),
+                admin_routes.mount(self, settings.admin_token),
                 health,
             ],
             fallback=admin_routes.render_error,

@@ -10,14 +10,28 @@ import click
 import msgspec
 
 from sessionhub.core.accounts import CONTENT_TYPES, POLICIES, AccountService
+from sessionhub.core.clients import ClientService
 from sessionhub.core.clock import SystemClock
+from sessionhub.core.contracts import Store
+from sessionhub.core.sessions import SessionService
+from sessionhub.core.visitors import VisitorService
 
 T = TypeVar("T")
 
 
-def run(work: Callable[[AccountService], Awaitable[T]]) -> T:
-    from sessionhub.cli import load_settings, with_store  # noqa: PLC0415  (avoids a cycle)
+def load_settings() -> Any:
+    from sessionhub.cli import load_settings as load  # noqa: PLC0415  (cli imports this module)
 
+    return load()
+
+
+def with_store(settings: Any, work: Callable[[Store], Awaitable[T]]) -> T:
+    from sessionhub.cli import with_store as run_with  # noqa: PLC0415  (cli imports this module)
+
+    return run_with(settings, work)
+
+
+def run(work: Callable[[AccountService], Awaitable[T]]) -> T:
     settings = load_settings()
     return with_store(
         settings,
@@ -238,5 +252,57 @@ def revoke_tokens(account_id: str, device_id: str | None) -> None:
 
 
 def register(main: click.Group) -> None:
-    for command in (accounts, devices, content, entitle, tokens):
+    for command in (accounts, devices, content, entitle, tokens, clients, visitors):
         main.add_command(command)
+
+
+@click.group()
+def clients() -> None:
+    """OAuth 2.0 clients of the Nuance Data Collection API."""
+
+
+@clients.command("add")
+@click.argument("client_id")
+@click.option("--secret", help="Client secret (at least 8 characters).")
+@click.option("--secret-stdin", is_flag=True, help="Read the secret from standard input.")
+@click.option("--site", "site_id", type=int, required=True, help="Nuance siteID it writes to.")
+def add_client(client_id: str, secret: str | None, secret_stdin: bool, site_id: int) -> None:
+    """Add a client for POST /oauth-server/oauth/token (client credentials)."""
+    secret = _password(secret, secret_stdin)
+    if not secret:
+        raise click.UsageError("give --secret or --secret-stdin")
+    settings = load_settings()
+    with_store(
+        settings,
+        lambda store: ClientService(store, SystemClock()).add_client(client_id, secret, site_id),
+    )
+    click.echo(f"added client {client_id} for site {site_id}")
+
+
+@click.group()
+def visitors() -> None:
+    """Visitor profiles across every API."""
+
+
+@visitors.command("show")
+@click.argument("visitor_id", required=False)
+@click.option("--kind", help="Find by identity kind (e.g. genesys.customerId, customer:crm).")
+@click.option("--value", help="... and its value.")
+def show_visitor(visitor_id: str | None, kind: str | None, value: str | None) -> None:
+    """Print a visitor with attributes and every session, in time order, as JSON."""
+    if (visitor_id is None) == (kind is None or value is None):
+        raise click.UsageError("give a VISITOR_ID, or --kind and --value")
+
+    async def gather(store: Store) -> dict[str, Any]:
+        clock = SystemClock()
+        service = VisitorService(store, clock)
+        if visitor_id is not None:
+            visitor = await service.get(visitor_id)
+        else:
+            assert kind is not None and value is not None
+            visitor = await service.find(kind, value)
+        shown = msgspec.structs.asdict(visitor)
+        shown["sessions"] = await SessionService(store, clock).of_visitor(visitor.id)
+        return shown
+
+    show(with_store(load_settings(), gather))

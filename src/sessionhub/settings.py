@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     adobe_reorder_window_events: Annotated[int, Meta(ge=0)] = 10
     srm_lease_timeout_s: Annotated[int, Meta(ge=0)] = 30
     token_ttl_s: Annotated[int, Meta(ge=60)] = 86_400
+    oauth_token_ttl_s: Annotated[int, Meta(ge=60)] = 3600
     sweep_interval_s: Seconds = 5
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

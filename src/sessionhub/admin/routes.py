@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import get_args
+from typing import Protocol, get_args
 
 import msgspec
 
@@ -17,6 +17,7 @@ from sessionhub.core.errors import (
 )
 from sessionhub.core.records import SessionStateName
 from sessionhub.core.sessions import SessionService, SessionView
+from sessionhub.core.visitors import CustomVariable, Visitor, VisitorService
 from sessionhub.web import Mount, Request, Response, route
 from sessionhub.web_errors import allow_header, status_for
 
@@ -48,7 +49,26 @@ def render_error(error: SessionhubError) -> Response:
     return Response(status, _encode(ErrorEnvelope(ErrorBody(status, error.message))), headers)
 
 
-def mount(sessions: SessionService, accounts: AccountService, admin_token: str | None) -> Mount:
+class Services(Protocol):
+    """What the admin API reads and changes: the app's core services."""
+
+    sessions: SessionService
+    accounts: AccountService
+    visitors: VisitorService
+
+
+class VisitorDetail(msgspec.Struct):
+    id: str
+    created_at: int
+    identities: list[dict[str, str]]
+    attributes: dict[str, list[str]]
+    custom_variables: dict[str, CustomVariable]
+    sessions: list[SessionView]
+
+
+def mount(services: Services, admin_token: str | None) -> Mount:
+    sessions = services.sessions
+
     def authorize(request: Request) -> None:
         if admin_token is None:
             raise PermissionDeniedError("The admin API is off: set SESSIONHUB_ADMIN_TOKEN")
@@ -85,11 +105,36 @@ def mount(sessions: SessionService, accounts: AccountService, admin_token: str |
         ended = await sessions.end(request.params["session_id"])
         return Response(200, _encode({"ended": ended}))
 
+    async def visitor_detail(visitor: Visitor) -> Response:
+        found = await sessions.of_visitor(visitor.id)
+        detail = VisitorDetail(
+            id=visitor.id,
+            created_at=visitor.created_at,
+            identities=[{"kind": kind, "value": value} for kind, value in visitor.identities],
+            attributes=visitor.profile.attributes,
+            custom_variables=visitor.profile.custom_variables,
+            sessions=found,
+        )
+        return Response(200, _encode(detail))
+
+    async def get_visitor(request: Request) -> Response:
+        authorize(request)
+        return await visitor_detail(await services.visitors.get(request.params["visitor_id"]))
+
+    async def find_visitor(request: Request) -> Response:
+        authorize(request)
+        kind, value = request.query.get("kind", ""), request.query.get("value", "")
+        if not kind or not value:
+            raise InvalidInputError("give ?kind=...&value=..., e.g. kind=genesys.customerId&value=c")
+        return await visitor_detail(await services.visitors.find(kind, value))
+
     routes = [
+        route("GET", "/admin/api/visitors", find_visitor),
+        route("GET", "/admin/api/visitors/{visitor_id}", get_visitor),
         route("GET", "/admin/api/sessions", list_sessions),
         route("GET", "/admin/api/sessions/{session_id}", get_session),
         route("DELETE", "/admin/api/sessions/{session_id}", end_session),
-        *account_routes(accounts, sessions, authorize),
+        *account_routes(services.accounts, sessions, authorize),
     ]
     return Mount(PREFIX, routes, render_error)
 

@@ -65,23 +65,23 @@ class ClientService:
         return client
 
     async def issue(self, client: ApiClient) -> IssuedBearer:
+        """A new bearer token for a client already authenticated."""
         token = secrets.token_urlsafe(32)
-        now = self._clock.now_ms()
-        await self._store.add_bearer(
-            BearerToken(
-                hash_token(token), client.client_id, client.site_id, now, now + self._ttl_s * 1000
-            )
-        )
+        await self.record(client, token, self._ttl_s)
         return IssuedBearer(token, "bearer", self._ttl_s)
 
-    async def authenticate(
-        self, authorization: str | None, site_id: int | None = None
-    ) -> BearerToken:
-        """The token an ``Authorization: Bearer`` header carries, valid now and for the site.
+    async def record(self, client: ApiClient, token: str, ttl_s: int) -> None:
+        """Keep (the hash of) a token generated elsewhere, e.g. by oauthlib's token endpoint."""
+        now = self._clock.now_ms()
+        expires_at = now + ttl_s * 1000
+        await self._store.add_bearer(
+            BearerToken(hash_token(token), client.client_id, client.site_id, now, expires_at)
+        )
 
-        Raises:
-            NotAuthenticatedError: missing, unknown or expired token.
-            WrongSiteError: the token's client belongs to another site.
+    async def authenticate(self, authorization: str | None) -> BearerToken:
+        """The token an ``Authorization: Bearer`` header carries, valid now.
+
+        Raises ``NotAuthenticatedError`` for a missing, unknown or expired token.
         """
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -91,6 +91,10 @@ class ClientService:
             raise NotAuthenticatedError("The bearer token is not valid")
         if stored.expires_at <= self._clock.now_ms():
             raise NotAuthenticatedError("The bearer token has expired")
-        if site_id is not None and site_id != stored.site_id:
-            raise WrongSiteError(f"This client may not write to site {site_id}")
         return stored
+
+    @staticmethod
+    def check_site(token: BearerToken, site_id: int) -> None:
+        """Raises ``WrongSiteError`` unless the token's client belongs to the site."""
+        if site_id != token.site_id:
+            raise WrongSiteError(f"This client may not write to site {site_id}")

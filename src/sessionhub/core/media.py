@@ -21,7 +21,7 @@ from sessionhub.core.errors import (
     SessionNotFoundError,
 )
 from sessionhub.core.ids import new_media_session_id
-from sessionhub.core.records import Change, EventRecord, LiveState, SessionRecord
+from sessionhub.core.records import Change, EventRecord, Identity, LiveState, SessionRecord
 from sessionhub.core.timeline import MediaEvent, Qoe, Timeline
 
 API = "adobe"
@@ -46,6 +46,7 @@ class MediaStart(msgspec.Struct):
     params: dict[str, Any]
     custom_metadata: dict[str, str]
     body: bytes
+    identities: list[Identity] = msgspec.field(default_factory=list)
 
 
 class Received(msgspec.Struct):
@@ -103,6 +104,7 @@ class MediaService:
             params=start.params,
             custom_metadata=start.custom_metadata,
             live=self._live(state, "active", None, None),
+            identities=start.identities,
         )
         await self._store.create_session(
             record, [_event_record(session_id, start.event, start.body, now)]
@@ -190,6 +192,7 @@ class MediaService:
             params=start.params,
             custom_metadata=start.custom_metadata,
             live=self._live(state, "ended", last_ts, "ended" if has_end else "downloaded"),
+            identities=start.identities,
         )
         events = [_event_record(session_id, start.event, start.body, now)]
         events += [_event_record(session_id, i.event, i.body, now) for i in ordered]

@@ -86,6 +86,7 @@ class PlaybackService:
             account_id=account.id,
             device_id=caller.device_id,
             content_id=content_id,
+            identities=[("nagra.device", f"{account.id}/{caller.device_id}")],
         )
 
         def decide(live: list[LiveSession]) -> AdmissionDecision:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 from typing import Any
 
 import msgspec
 
 from sessionhub.core.clock import Clock
-from sessionhub.core.contracts import SessionStore
+from sessionhub.core.contracts import Store
+from sessionhub.core.engagement import GENESYS, NUANCE, describe
 from sessionhub.core.errors import SessionNotFoundError
 from sessionhub.core.media import media_qoe
 from sessionhub.core.records import Change, EventRecord, LiveState, SessionRecord, SessionStateName
@@ -36,7 +38,9 @@ class SessionView(msgspec.Struct, omit_defaults=True):
     account_id: str | None = None
     device_id: str | None = None
     content_id: str | None = None
+    visitor_id: str | None = None
     qoe: Qoe | None = None
+    details: dict[str, Any] | None = None
 
 
 class TimelineEntry(msgspec.Struct):
@@ -52,7 +56,7 @@ class SessionDetail(SessionView):
 
 
 class SessionService:
-    def __init__(self, store: SessionStore, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -86,6 +90,11 @@ class SessionService:
         return SessionDetail(
             **msgspec.structs.asdict(view), events=[_entry(event) for event in events]
         )
+
+    async def of_visitor(self, visitor_id: str) -> builtins.list[SessionView]:
+        """Every session of a visitor, whatever API started it, oldest first."""
+        now = self._clock.now_ms()
+        return [self._view(r, now) for r in await self._store.visitor_sessions(visitor_id)]
 
     async def end(self, session_id: str) -> bool:
         """An operator ends a live session of any API; False if it had already ended.
@@ -153,7 +162,9 @@ class SessionService:
             account_id=record.account_id,
             device_id=record.device_id,
             content_id=record.content_id,
+            visitor_id=record.visitor_id,
             qoe=media_qoe(record.live, now) if live.api == "adobe" else None,
+            details=describe(record.live) if live.api in (GENESYS, NUANCE) else None,
         )
 
 

@@ -132,6 +132,7 @@ def media_start(event: schemas.SessionStart, body: bytes) -> MediaStart:
         params=schemas.session_params(event),
         custom_metadata={} if isinstance(metadata, msgspec.UnsetType) else dict(metadata),
         body=body,
+        identities=schemas.identities(params),
     )
 
 

@@ -306,3 +306,16 @@ def session_params(start: SessionStart) -> dict[str, Any]:
 
 def encode(event: _Event) -> bytes:
     return _encode(event)
+
+
+def identities(params: SessionStartParams) -> list[tuple[str, str]]:
+    """Who is watching, in the identity kinds every API shares (sessionhub.core.visitors)."""
+    found = {
+        "adobe.visitorId": params.visitor_id,
+        "adobe.ecid": params.ecid,
+        "adobe.aid": params.aid,
+    }
+    pairs = [(kind, value) for kind, value in found.items() if isinstance(value, str) and value]
+    if not isinstance(params.customer_ids, UnsetType):
+        pairs += [(f"customer:{kind}", entry.id) for kind, entry in params.customer_ids.items()]
+    return pairs

@@ -1,0 +1,89 @@
+"""Genesys KC session management: PUT /sessions/new, GET and POST /sessions/{id}.
+
+Served at the root and under ``/gks-server/v1``, the prefix real deployments use; a
+``tenantId`` query parameter is accepted and kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from sessionhub.core.engagement import (
+    GENESYS,
+    Activity,
+    EngagementService,
+    EngagementState,
+    genesys_key,
+)
+from sessionhub.core.errors import InvalidInputError
+from sessionhub.dialects.genesys import schemas
+from sessionhub.dialects.genesys.errors import render_error
+from sessionhub.web import Mount, Request, Response, route
+
+PREFIXES = ("/sessions", "/gks-server/v1/sessions")
+
+
+def mounts(engagement: EngagementService) -> list[Mount]:
+    async def new_session(request: Request) -> Response:
+        session_id = str(uuid.uuid4())
+        activity = activity_of(request)
+        await engagement.open(GENESYS, genesys_key(session_id), session_id, activity)
+        return info_response(session_id, await engagement.info(GENESYS, genesys_key(session_id)))
+
+    async def get_session(request: Request) -> Response:
+        session_id = request.params["session_id"]
+        return info_response(session_id, await engagement.info(GENESYS, genesys_key(session_id)))
+
+    async def associate(request: Request) -> Response:
+        session_id = request.params["session_id"]
+        state = await engagement.upsert(
+            GENESYS, genesys_key(session_id), session_id, activity_of(request)
+        )
+        return info_response(session_id, state)
+
+    result = []
+    for prefix in PREFIXES:
+        routes = [
+            route("PUT", f"{prefix}/new", new_session),
+            route("GET", f"{prefix}/{{session_id}}", get_session),
+            route("POST", f"{prefix}/{{session_id}}", associate),
+        ]
+        result.append(Mount(prefix, routes, render_error))
+    return result
+
+
+def activity_of(request: Request) -> Activity:
+    """Headers and body of a PUT or POST: what to associate with the session."""
+    body = schemas.SessionBody()
+    if request.body.strip():
+        try:
+            body = schemas.body_decoder.decode(request.body)
+        except msgspec.DecodeError as error:
+            raise InvalidInputError(f"Invalid request body: {error}") from None
+    info = {
+        "customerId": request.header(b"gkc_customerid"),
+        "agentId": request.header(b"gkc_agentid"),
+        "tenantId": request.query.get("tenantId"),
+        "visitId": None if isinstance(body.visitId, msgspec.UnsetType) else body.visitId,
+        "globalVisitId": (
+            None if isinstance(body.globalVisitId, msgspec.UnsetType) else body.globalVisitId
+        ),
+    }
+    kept = {name: value for name, value in info.items() if value}
+    identities = [("genesys.customerId", kept["customerId"])] if "customerId" in kept else []
+    return Activity(info=kept, identities=identities)
+
+
+def info_response(session_id: str, state: EngagementState) -> Response:
+    info = state.info
+    answer = schemas.SessionInfo(
+        sessionId=session_id,
+        customerId=info.get("customerId"),
+        agentId=info.get("agentId"),
+        visitId=info.get("visitId"),
+        globalVisitId=info.get("globalVisitId"),
+        tenantId=info.get("tenantId"),
+    )
+    return Response(200, schemas.encode(answer))
