@@ -21,7 +21,13 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import SessionStore
 from sessionhub.core.errors import AlreadyExistsError, InvalidInputError, SessionNotFoundError
 from sessionhub.core.records import Change, EventRecord, Identity, LiveState, SessionRecord
-from sessionhub.core.visitors import AttributeAction, CustomVariable, VisitorProfile, apply_values
+from sessionhub.core.visitors import (
+    CUSTOMER,
+    AttributeAction,
+    CustomVariable,
+    VisitorProfile,
+    apply_values,
+)
 
 GENESYS = "genesys"
 NUANCE = "nuance"
@@ -31,7 +37,7 @@ HOUR_MS = 3_600_000
 
 class AttributeChange(msgspec.Struct, frozen=True):
     """One change to an attribute. ``external`` marks a visitor attribute whose value identifies
-    the person (Nuance ``externalCustomerID: yes``): it becomes a ``customer:<name>`` identity."""
+    the person (Nuance ``externalCustomerID: yes``): it becomes a ``customer`` identity."""
 
     scope: Scope
     name: str
@@ -164,7 +170,7 @@ class EngagementService:
                 if variable.volatile:
                     apply_values(state.variables, variable.name, variable.values, variable.action)
             identities = list(activity.identities) + [
-                (f"customer:{c.name}", value)
+                (CUSTOMER, value)
                 for c in activity.attributes
                 if c.external and c.action != "remove"
                 for value in c.values

@@ -86,7 +86,10 @@ class PlaybackService:
             account_id=account.id,
             device_id=caller.device_id,
             content_id=content_id,
-            identities=[("nagra.device", f"{account.id}/{caller.device_id}")],
+            identities=[
+                ("nagra.account", account.id),
+                ("nagra.device", f"{account.id}/{caller.device_id}"),
+            ],
         )
 
         def decide(live: list[LiveSession]) -> AdmissionDecision:

@@ -1,10 +1,13 @@
 """Visitor profiles: one person across every API, found through the identities each API carries.
 
-An identity is a ``(kind, value)`` pair: ``("genesys.customerId", "c-42")``,
-``("adobe.ecid", "...")``, ``("customer:crm", "123")`` (an external customer id, from Adobe's
-``visitor.customerIDs`` or a Nuance visitor attribute marked ``externalCustomerID: yes``),
-``("nagra.device", "ACME/stb-1")``. Identities seen together belong to one visitor: when they
-point at several, those profiles are merged into the oldest (``merge``).
+An identity is a ``(kind, value)`` pair. Customer ids, which a business uses in every system,
+share one kind whatever API carries them, so they join a person's sessions across APIs:
+``("customer", "CRM-42")`` from a Genesys ``gkc_customerId``, Adobe ``visitor.customerIDs``
+(any id type) or a Nuance visitor attribute marked ``externalCustomerID: yes``. Ids that an API
+generates keep a kind of their own: ``nuance.tcCustomerId``, ``adobe.visitorId``, ``adobe.ecid``,
+``adobe.aid``, ``nagra.account`` and ``nagra.device`` (``"ACME/stb-1"``). Identities seen
+together belong to one visitor: when they point at several, those profiles are merged into the
+oldest (``merge``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sessionhub.core.errors import NotFoundError
 from sessionhub.core.records import Identity
 
 AttributeAction = Literal["append", "set", "remove"]
+CUSTOMER = "customer"  # the shared kind of customer ids
 
 
 class CustomVariable(msgspec.Struct):

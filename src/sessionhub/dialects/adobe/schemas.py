@@ -317,5 +317,5 @@ def identities(params: SessionStartParams) -> list[tuple[str, str]]:
     }
     pairs = [(kind, value) for kind, value in found.items() if isinstance(value, str) and value]
     if not isinstance(params.customer_ids, UnsetType):
-        pairs += [(f"customer:{kind}", entry.id) for kind, entry in params.customer_ids.items()]
+        pairs += [("customer", entry.id) for entry in params.customer_ids.values()]
     return pairs

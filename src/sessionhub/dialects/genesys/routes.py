@@ -18,6 +18,7 @@ from sessionhub.core.engagement import (
     genesys_key,
 )
 from sessionhub.core.errors import InvalidInputError
+from sessionhub.core.visitors import CUSTOMER
 from sessionhub.dialects.genesys import schemas
 from sessionhub.dialects.genesys.errors import render_error
 from sessionhub.web import Mount, Request, Response, route
@@ -72,7 +73,7 @@ def activity_of(request: Request) -> Activity:
         ),
     }
     kept = {name: value for name, value in info.items() if value}
-    identities = [("genesys.customerId", kept["customerId"])] if "customerId" in kept else []
+    identities = [(CUSTOMER, kept["customerId"])] if "customerId" in kept else []
     return Activity(info=kept, identities=identities)
 
 
