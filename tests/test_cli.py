@@ -93,3 +93,40 @@ def test_playback_authorization_by_cli(runner: CliRunner) -> None:
     assert bad.exit_code == 2
     missing = runner.invoke(main, ["sessions", "end", "nope"])
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_clients_and_visitors_by_cli(runner: CliRunner, tmp_path: Path) -> None:
+    added = runner.invoke(main, ["clients", "add", "app", "--site", "306"], input="secret-123\n")
+    assert added.exit_code == 2  # neither --secret nor --secret-stdin
+    added = runner.invoke(
+        main, ["clients", "add", "app", "--site", "306", "--secret-stdin"], input="secret-123\n"
+    )
+    assert added.exit_code == 0, added.output
+
+    async def seed() -> None:
+        store = store_for_url(f"sqlite:///{tmp_path / 'cli.db'}")
+        await store.open()
+        try:
+            media = MediaService(store, SystemClock(), MediaSettings())
+            start = MediaStart(
+                MediaEvent("sessionStart", 0, 0.0),
+                False,
+                10,
+                {},
+                {},
+                b"{}",
+                identities=[("customer", "CRM-7")],
+            )
+            await media.start(start)
+        finally:
+            await store.close()
+
+    asyncio.run(seed())
+    shown = runner.invoke(main, ["visitors", "show", "--kind", "customer", "--value", "CRM-7"])
+    assert shown.exit_code == 0, shown.output
+    visitor = json.loads(shown.output)
+    assert visitor["identities"] == [["customer", "CRM-7"]]
+    assert [s["api"] for s in visitor["sessions"]] == ["adobe"]
+    by_id = runner.invoke(main, ["visitors", "show", visitor["id"]])
+    assert json.loads(by_id.output)["id"] == visitor["id"]
+    assert runner.invoke(main, ["visitors", "show"]).exit_code == 2

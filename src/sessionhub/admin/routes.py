@@ -125,9 +125,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
         authorize(request)
         kind, value = request.query.get("kind", ""), request.query.get("value", "")
         if not kind or not value:
-            raise InvalidInputError(
-                "give ?kind=...&value=..., e.g. kind=genesys.customerId&value=c"
-            )
+            raise InvalidInputError("give ?kind=...&value=..., e.g. kind=customer&value=CRM-42")
         return await visitor_detail(await services.visitors.find(kind, value))
 
     routes = [

@@ -222,6 +222,8 @@ class SQLiteSessionStore(SQLiteAccountQueries, SQLiteVisitorQueries, SQLiteClien
             )
             if decision.admit:
                 conn.execute(_INSERT_SESSION, row)
+                if record.identities:
+                    link_visitor(conn, record.id, record.identities, None, now_ms)
             return decision
 
         result: AdmissionDecision = await self._write(admit)
