@@ -10,15 +10,18 @@ from sessionhub.admin import routes as admin_routes
 from sessionhub.core.accounts import AccountService
 from sessionhub.core.clients import ClientService
 from sessionhub.core.clock import Clock, SystemClock
+from sessionhub.core.consumers import ConsumerService
 from sessionhub.core.contracts import Store
 from sessionhub.core.engagement import EngagementService
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.media import MediaService
 from sessionhub.core.playback import PlaybackService
+from sessionhub.core.playlogs import PlayLogRules, PlayLogService
 from sessionhub.core.sessions import SessionService
 from sessionhub.core.visitors import VisitorService
 from sessionhub.dialects.adobe import routes as adobe_routes
 from sessionhub.dialects.genesys import routes as genesys_routes
+from sessionhub.dialects.massivemusic import routes as massivemusic_routes
 from sessionhub.dialects.nagra import routes as nagra_routes
 from sessionhub.dialects.nuance import routes as nuance_routes
 from sessionhub.settings import Settings
@@ -61,6 +64,14 @@ class SessionHub:
         self.engagement = EngagementService(self.store, self.clock)
         self.clients = ClientService(self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s)
         self.visitors = VisitorService(self.store, self.clock)
+        self.consumers = ConsumerService(
+            self.store,
+            self.clock,
+            rate_per_s=settings.playlog_rate_per_s,
+            nonce_window_s=settings.oauth1_window_s,
+        )
+        rules = PlayLogRules(settings.playlog_max_age_days, settings.playlog_future_skew_s)
+        self.playlogs = PlayLogService(self.store, self.clock, rules)
         self._sweeper: asyncio.Task[None] | None = None
         health = Mount(
             "/",
@@ -73,6 +84,7 @@ class SessionHub:
                 *nagra_routes.mounts(self.accounts, self.playback),
                 *genesys_routes.mounts(self.engagement),
                 *nuance_routes.mounts(self.engagement, self.clients, settings.oauth_token_ttl_s),
+                massivemusic_routes.mount(self.consumers, self.playlogs),
                 admin_routes.mount(self, settings.admin_token),
                 health,
             ],

@@ -166,9 +166,10 @@ def _time(ms: int | None) -> str:
 
 def _register_account_commands() -> None:
     # Imported here: cli_accounts imports this module for its helpers.
-    from sessionhub import cli_accounts  # noqa: PLC0415
+    from sessionhub import cli_accounts, cli_playlogs  # noqa: PLC0415
 
     cli_accounts.register(main)
+    cli_playlogs.register(main)
 
 
 _register_account_commands()

@@ -36,6 +36,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     srm_lease_timeout_s: Annotated[int, Meta(ge=0)] = 30
     token_ttl_s: Annotated[int, Meta(ge=60)] = 86_400
     oauth_token_ttl_s: Annotated[int, Meta(ge=60)] = 3600
+    playlog_rate_per_s: Annotated[int, Meta(ge=1)] = 5
+    oauth1_window_s: Annotated[int, Meta(ge=10)] = 600
+    playlog_max_age_days: Annotated[int, Meta(ge=1)] = 61
+    playlog_future_skew_s: Annotated[int, Meta(ge=0)] = 300
     sweep_interval_s: Seconds = 5
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

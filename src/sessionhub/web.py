@@ -9,7 +9,7 @@ query, headers, a size-checked body) fits in this module, so the hot path pays f
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -59,10 +59,13 @@ class Request:
 
 @dataclass(slots=True)
 class Response:
+    """A whole body, or with ``stream`` set a body sent chunk by chunk as it is produced."""
+
     status: int
     body: bytes = b""
     headers: Headers = field(default_factory=list)
     media_type: bytes | None = b"application/json"
+    stream: AsyncIterator[bytes] | None = None
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -148,10 +151,17 @@ async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
 
 
 async def send_response(send: Send, response: Response, extra: Headers) -> None:
-    headers: Headers = [(b"content-length", str(len(response.body)).encode())]
+    headers: Headers = []
+    if response.stream is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
     if response.media_type is not None:
         headers.append((b"content-type", response.media_type))
     headers += response.headers
     headers += extra
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    if response.stream is None:
+        await send({"type": "http.response.body", "body": response.body})
+        return
+    async for chunk in response.stream:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import AsyncIterator
 from typing import Protocol, get_args
 
 import msgspec
 
+from sessionhub import reports
 from sessionhub.admin.accounts import account_routes
 from sessionhub.core.accounts import AccountService
 from sessionhub.core.errors import (
@@ -15,6 +17,7 @@ from sessionhub.core.errors import (
     PermissionDeniedError,
     SessionhubError,
 )
+from sessionhub.core.playlogs import PlayLogService, ReportRow
 from sessionhub.core.records import SessionStateName
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.core.visitors import CustomVariable, Visitor, VisitorService
@@ -55,6 +58,7 @@ class Services(Protocol):
     sessions: SessionService
     accounts: AccountService
     visitors: VisitorService
+    playlogs: PlayLogService
 
 
 class VisitorDetail(msgspec.Struct):
@@ -128,7 +132,30 @@ def mount(services: Services, admin_token: str | None) -> Mount:
             raise InvalidInputError("give ?kind=...&value=..., e.g. kind=customer&value=CRM-42")
         return await visitor_detail(await services.visitors.find(kind, value))
 
+    async def play_report(request: Request) -> Response:
+        authorize(request)
+        query = request.query
+        if "from" not in query or "to" not in query:
+            raise InvalidInputError("give from and to (YYYY-MM-DD, the end day included)")
+        fmt = query.get("format", "json")
+        if fmt not in reports.FORMATS:
+            raise InvalidInputError(f"format must be one of {', '.join(reports.FORMATS)}")
+        by = reports.parse_dimensions(query.get("by", "track,country"))
+        start, end = reports.parse_day(query["from"]), reports.parse_day(query["to"], end=True)
+        rows = services.playlogs.report(start, end, by)
+        first = await anext(rows, None)  # surface bad arguments as 400 before streaming
+
+        async def all_rows() -> AsyncIterator[ReportRow]:
+            if first is not None:
+                yield first
+                async for row in rows:
+                    yield row
+
+        stream = reports.render(all_rows(), by, fmt)
+        return Response(200, media_type=reports.MEDIA_TYPES[fmt], stream=stream)
+
     routes = [
+        route("GET", "/admin/api/reports/plays", play_report),
         route("GET", "/admin/api/visitors", find_visitor),
         route("GET", "/admin/api/visitors/{visitor_id}", get_visitor),
         route("GET", "/admin/api/sessions", list_sessions),

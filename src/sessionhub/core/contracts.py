@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
@@ -19,6 +19,8 @@ from sessionhub.core.records import (
 if TYPE_CHECKING:
     from sessionhub.core.accounts import Account, ClientToken, Content, Device
     from sessionhub.core.clients import ApiClient, BearerToken
+    from sessionhub.core.consumers import Bucket, Consumer, RateDecision, RequestCheck
+    from sessionhub.core.playlogs import PlayLog, ReportRow
     from sessionhub.core.visitors import Visitor
 
 Decide = Callable[[list[LiveSession]], AdmissionDecision]
@@ -216,5 +218,50 @@ class ClientStore(abc.ABC):
     async def get_bearer(self, token_hash: str) -> BearerToken | None: ...
 
 
-class Store(SessionStore, AccountStore, VisitorStore, ClientStore):
+class PlayLogStore(abc.ABC):
+    @abc.abstractmethod
+    async def add_play_logs(self, logs: Sequence[PlayLog]) -> int:
+        """Insert a batch in one transaction, all or nothing; returns how many were new.
+
+        A log equal to a stored one in consumer, kind, user, track, time played and play type
+        is a duplicate and is skipped.
+        """
+
+    @abc.abstractmethod
+    def play_report(self, from_ms: int, to_ms: int, by: list[str]) -> AsyncIterator[ReportRow]:
+        """Plays and total seconds per group of ``by`` (track, country, day, user, consumer,
+        kind) for ``from_ms <= played_at < to_ms``, ordered by the groups; streamed in chunks,
+        never all in memory."""
+
+    @abc.abstractmethod
+    async def play_report_size(self, from_ms: int, to_ms: int, by: list[str]) -> int:
+        """How many rows ``play_report`` yields for the same arguments."""
+
+
+class ConsumerStore(abc.ABC):
+    """OAuth 1.0a consumers, the nonces they used, and their rate-limit buckets."""
+
+    @abc.abstractmethod
+    async def add_consumer(self, consumer: Consumer) -> None:
+        """Raises ``AlreadyExistsError`` for an existing key."""
+
+    @abc.abstractmethod
+    async def get_consumer(self, key: str) -> Consumer | None: ...
+
+    @abc.abstractmethod
+    async def check_request(
+        self,
+        key: str,
+        nonce: str,
+        timestamp: str,
+        now_ms: int,
+        forget_before_ms: int,
+        bucket_step: Callable[[Bucket | None], tuple[Bucket, RateDecision]],
+    ) -> RequestCheck:
+        """In one atomic step: record the nonce (a replay if ``(key, nonce, timestamp)`` was
+        seen), and unless replayed apply ``bucket_step`` to the key's bucket and keep its
+        result. Nonces seen before ``forget_before_ms`` may be forgotten."""
+
+
+class Store(SessionStore, AccountStore, VisitorStore, ClientStore, PlayLogStore, ConsumerStore):
     """A backend implements every contract the core defines."""

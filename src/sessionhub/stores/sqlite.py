@@ -34,6 +34,7 @@ from sessionhub.core.records import (
 )
 from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
 from sessionhub.stores.sqlite_clients import SQLiteClientQueries
+from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
 T = TypeVar("T")
@@ -138,7 +139,9 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-class SQLiteSessionStore(SQLiteAccountQueries, SQLiteVisitorQueries, SQLiteClientQueries, Store):
+class SQLiteSessionStore(
+    SQLiteAccountQueries, SQLiteVisitorQueries, SQLiteClientQueries, SQLitePlayLogQueries, Store
+):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
         self.path = path
         self.synchronous = synchronous
@@ -303,6 +306,11 @@ class SQLiteSessionStore(SQLiteAccountQueries, SQLiteVisitorQueries, SQLiteClien
         return outcomes
 
     # -- reads -------------------------------------------------------------------------------
+
+    def _reader_executor(self) -> ThreadPoolExecutor:
+        if self._reader is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        return self._reader
 
     async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         if self._reader is None or self._read_conn is None:

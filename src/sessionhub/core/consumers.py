@@ -1,0 +1,269 @@
+"""OAuth 1.0a consumers (MassiveMusic partners), their countries, and per-key rate limits.
+
+HMAC-SHA1 needs the consumer secret itself to check a signature, so unlike passwords and tokens
+it is stored as given; it never leaves the store except to verify a request.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from typing import Any
+
+import msgspec
+from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
+from oauthlib.oauth1.rfc5849 import errors as oauth_errors
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
+
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import ConsumerStore
+from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, SessionhubError
+from sessionhub.core.playlogs import COUNTRIES, INVALID_VALUE, REQUIRED_MISSING, LogInputError
+
+KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.~")
+
+
+class Consumer(msgspec.Struct):
+    key: str
+    secret: str
+    countries: list[str]
+    created_at: int
+    enabled: bool = True
+
+    def __repr__(self) -> str:
+        return f"Consumer(key={self.key!r}, secret='********', countries={self.countries!r})"
+
+
+class Bucket(msgspec.Struct):
+    """A token bucket: ``tokens`` requests available as of ``updated_at`` (ms)."""
+
+    tokens: float
+    updated_at: int
+
+
+class RateDecision(msgspec.Struct):
+    allowed: bool
+    limit: int  # requests per second
+    remaining: int  # whole requests available right now
+    reset_at_s: int  # Unix time (s) when the bucket is full again
+    retry_after_s: int  # when denied: seconds until one request is available
+
+
+class RequestCheck(msgspec.Struct):
+    replayed: bool
+    rate: RateDecision | None  # None when replayed: the bucket was not touched
+
+
+class RateLimitedError(SessionhubError):
+    def __init__(self, decision: RateDecision) -> None:
+        super().__init__(
+            f"Rate limit of {decision.limit} requests per second exceeded;"
+            f" retry in {decision.retry_after_s} s"
+        )
+        self.decision = decision
+
+
+class CountryNotAllowedError(NotAuthenticatedError):
+    pass
+
+
+def take(bucket: Bucket | None, now_ms: int, rate: int) -> tuple[Bucket, RateDecision]:
+    """Take one request from a bucket of ``rate`` requests refilled at ``rate`` per second."""
+    if bucket is None:
+        bucket = Bucket(float(rate), now_ms)
+    tokens = min(float(rate), bucket.tokens + (now_ms - bucket.updated_at) * rate / 1000)
+    allowed = tokens >= 1
+    if allowed:
+        tokens -= 1
+    full_in_s = (rate - tokens) / rate
+    decision = RateDecision(
+        allowed=allowed,
+        limit=rate,
+        remaining=int(tokens),
+        reset_at_s=math.ceil(now_ms / 1000 + full_in_s),
+        retry_after_s=0 if allowed else max(1, math.ceil((1 - tokens) / rate)),
+    )
+    return Bucket(tokens, now_ms), decision
+
+
+class SignedRequest(msgspec.Struct):
+    """A request as signed: the URL the client used, method, body, headers."""
+
+    uri: str
+    method: str
+    body: str | None
+    headers: dict[str, str]
+
+
+class _Secrets(RequestValidator):
+    """oauthlib's hooks, answered from the consumer looked up before oauthlib runs.
+
+    oauthlib checks the signature (HMAC-SHA1 base string, key encoding, form-body parameters)
+    and the timestamp window; its hooks are synchronous, so the store lookup happens first and
+    the nonce is recorded after, atomically, by ``ConsumerService.admit``.
+    """
+
+    def __init__(self, consumer: Consumer | None, window_s: int) -> None:
+        super().__init__()
+        self.consumer = consumer
+        self._window_s = window_s
+
+    @property
+    def enforce_ssl(self) -> bool:
+        return False  # TLS is terminated in front of sessionhub; the scheme signed is checked
+
+    @property
+    def allowed_signature_methods(self) -> tuple[str, ...]:
+        return ("HMAC-SHA1", "HMAC-SHA256")
+
+    @property
+    def safe_characters(self) -> set[str]:
+        return set(KEY_CHARACTERS)
+
+    @property
+    def client_key_length(self) -> tuple[int, int]:
+        return (1, 256)
+
+    @property
+    def nonce_length(self) -> tuple[int, int]:
+        return (1, 256)
+
+    @property
+    def timestamp_lifetime(self) -> int:
+        return self._window_s
+
+    @property
+    def dummy_client(self) -> str:
+        return "dummy-consumer"
+
+    def validate_client_key(self, client_key: str, request: Any) -> bool:
+        return self.consumer is not None and client_key == self.consumer.key
+
+    def get_client_secret(self, client_key: str, request: Any) -> str:
+        if self.consumer is None or client_key != self.consumer.key:
+            return "dummy-secret"  # keeps the work (and timing) the same for unknown keys
+        return self.consumer.secret
+
+    def validate_timestamp_and_nonce(
+        self,
+        client_key: str,
+        timestamp: str,
+        nonce: str,
+        request: Any,
+        request_token: Any = None,
+        access_token: Any = None,
+    ) -> bool:
+        return True  # checked atomically in the store by ConsumerService.admit
+
+
+class Verified(msgspec.Struct):
+    consumer: Consumer
+    nonce: str
+    timestamp: str
+
+
+class ConsumerService:
+    def __init__(
+        self, store: ConsumerStore, clock: Clock, *, rate_per_s: int = 5, nonce_window_s: int = 600
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self.rate_per_s = rate_per_s
+        self.nonce_window_s = nonce_window_s
+
+    async def add(self, key: str, secret: str, countries: list[str]) -> Consumer:
+        if not key or not set(key) <= KEY_CHARACTERS or len(key) > 256:
+            raise InvalidInputError("consumer key: 1-256 of letters, digits, '-', '_', '.', '~'")
+        if len(secret) < 8:
+            raise InvalidInputError("consumer secret must be at least 8 characters")
+        wanted = [c.strip().upper() for c in countries if c.strip()]
+        unknown = [c for c in wanted if c not in COUNTRIES]
+        if unknown or not wanted:
+            raise InvalidInputError(
+                f"countries must be ISO 3166-1 alpha-2 codes; not {', '.join(unknown) or '(none)'}"
+            )
+        consumer = Consumer(key, secret, sorted(set(wanted)), self._clock.now_ms())
+        await self._store.add_consumer(consumer)
+        return consumer
+
+    async def verify(self, request: SignedRequest) -> Verified:
+        """Check an OAuth 1.0a signed request (parameters in the query or the header).
+
+        Raises ``NotAuthenticatedError`` saying why, in words fit for the client.
+        """
+        form_body = request.body if _is_form(request.headers) else None
+        query = request.uri.partition("?")[2]
+        try:
+            params = dict(
+                oauth_signature.collect_parameters(
+                    uri_query=query,
+                    body=form_body,
+                    headers=request.headers,
+                    exclude_oauth_signature=False,
+                )
+            )
+        except (ValueError, oauth_errors.OAuth1Error) as error:
+            raise NotAuthenticatedError(f"Malformed OAuth parameters ({error})") from None
+        key = params.get("oauth_consumer_key")
+        if not key:
+            raise NotAuthenticatedError("Missing oauth_consumer_key")
+        consumer = await self.find(key)
+        validator = _Secrets(consumer, self.nonce_window_s)
+        try:
+            valid, checked = SignatureOnlyEndpoint(validator).validate_request(
+                request.uri, request.method, form_body, request.headers
+            )
+        except oauth_errors.OAuth1Error as error:
+            raise NotAuthenticatedError(str(error.description)) from None
+        if consumer is None:
+            raise NotAuthenticatedError("Invalid consumer key")
+        if not valid:
+            log = getattr(checked, "validator_log", {})
+            reason = "Invalid signature" if log.get("client", True) else "Invalid consumer key"
+            raise NotAuthenticatedError(reason)
+        return Verified(consumer, params["oauth_nonce"], params["oauth_timestamp"])
+
+    async def find(self, key: str) -> Consumer | None:
+        consumer = await self._store.get_consumer(key)
+        return consumer if consumer is not None and consumer.enabled else None
+
+    async def admit(self, consumer: Consumer, nonce: str, timestamp: str) -> RateDecision:
+        """Reject a replayed nonce, then take one request from the consumer's rate limit.
+
+        Raises:
+            NotAuthenticatedError: the nonce was used before with this timestamp.
+            RateLimitedError: over the limit (its decision carries the headers to send).
+        """
+        now = self._clock.now_ms()
+        rate = self.rate_per_s
+
+        def bucket_step(bucket: Bucket | None) -> tuple[Bucket, RateDecision]:
+            return take(bucket, now, rate)
+
+        check = await self._store.check_request(
+            consumer.key, nonce, timestamp, now, now - 2 * self.nonce_window_s * 1000, bucket_step
+        )
+        if check.replayed or check.rate is None:
+            raise NotAuthenticatedError("Nonce has already been used")
+        if not check.rate.allowed:
+            raise RateLimitedError(check.rate)
+        return check.rate
+
+
+def check_country(consumer: Consumer, country: str | None) -> str:
+    """The ``country`` query parameter must be given and be one the key may use."""
+    if not country:
+        raise LogInputError(REQUIRED_MISSING, "Required parameter country is missing")
+    code = country.upper()
+    if code not in COUNTRIES:
+        raise LogInputError(INVALID_VALUE, f"country {country!r} is not an ISO 3166-1 alpha-2 code")
+    if code not in consumer.countries:
+        raise CountryNotAllowedError(f"Access to resource denied for country {code}")
+    return code
+
+
+def _is_form(headers: dict[str, str]) -> bool:
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return value.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+    return False

@@ -1,0 +1,189 @@
+"""Play logs for royalty reporting (the MassiveMusic / 7digital logging API).
+
+A batch is all or nothing: every entry is checked, every problem is reported with its index, and
+only a clean batch is stored. Stored logs are duplicate-safe: a retried batch (same consumer,
+kind, user, track, time played and play type) is stored once and still answered with success.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import iso3166
+import msgspec
+
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import PlayLogStore
+from sessionhub.core.errors import InvalidInputError
+
+LogKind = Literal["preview", "subscription", "catalogue"]
+ReportDimension = Literal["track", "country", "day", "user", "consumer", "kind"]
+REPORT_DIMENSIONS: tuple[ReportDimension, ...] = (
+    "track",
+    "country",
+    "day",
+    "user",
+    "consumer",
+    "kind",
+)
+COUNTRIES = frozenset(iso3166.countries_by_alpha2)
+USER_AGENT_MAX = 256
+USER_ID_MAX = 255
+INT32_MAX = 2**31 - 1
+
+# 7digital's input error codes (SevenDigital.Api.Schema ErrorCode.cs)
+REQUIRED_MISSING = 1001
+INVALID_VALUE = 1002
+OUT_OF_RANGE = 1003
+INVALID_ENUM = 1006
+BATCH_INVALID = 1008
+
+
+class PlayLog(msgspec.Struct, array_like=True):
+    """One stored play. ``played_at`` is UTC milliseconds; optional members depend on kind."""
+
+    consumer_key: str
+    kind: LogKind
+    user_id: str
+    country: str
+    track_id: int
+    played_at: int
+    total_time_played: int
+    user_agent: str
+    play_type: str
+    play_mode: str | None
+    release_id: int | None
+    format_id: int | None
+    end_reason: str | None
+    received_at: int
+
+
+class LogProblem(msgspec.Struct):
+    index: int
+    code: int
+    message: str
+
+
+class LogInputError(InvalidInputError):
+    """A bad parameter, with 7digital's error code for it."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BatchInvalidError(InvalidInputError):
+    """At least one entry of a batch is bad; nothing of it was stored."""
+
+    def __init__(self, problems: list[LogProblem]) -> None:
+        super().__init__("One or more logs contain an error")
+        self.problems = sorted(problems, key=lambda problem: (problem.index, problem.code))
+
+
+class PlayLogRules(msgspec.Struct, frozen=True):
+    """How old (days) and how far in the future (seconds) ``dateTimePlayed`` may be."""
+
+    max_age_days: int = 61
+    future_skew_s: int = 300
+
+
+class ReportRow(msgspec.Struct):
+    keys: dict[str, str | int]
+    plays: int
+    seconds: int
+
+
+class PlayLogService:
+    def __init__(self, store: PlayLogStore, clock: Clock, rules: PlayLogRules) -> None:
+        self._store = store
+        self._clock = clock
+        self._rules = rules
+
+    def check(
+        self,
+        index: int,
+        country: str,
+        played: dt.datetime,
+        user_id: str,
+        track_id: int,
+        seconds: int,
+    ) -> list[LogProblem]:
+        """The rules a well-typed entry must still meet (country, time window, ranges)."""
+        problems = []
+        if country not in COUNTRIES:
+            problems.append(
+                LogProblem(
+                    index,
+                    INVALID_VALUE,
+                    f"'Country' {country!r} is not an ISO 3166-1 alpha-2 code.",
+                )
+            )
+        played_ms = to_ms(played)
+        now = self._clock.now_ms()
+        if played_ms > now + self._rules.future_skew_s * 1000:
+            problems.append(
+                LogProblem(index, INVALID_VALUE, "'Date Time Played' cannot be in the future.")
+            )
+        elif played_ms < now - self._rules.max_age_days * 86_400_000:
+            problems.append(
+                LogProblem(
+                    index,
+                    INVALID_VALUE,
+                    "'Date Time Played' cannot be too much in the past"
+                    f" (at most {self._rules.max_age_days} days).",
+                )
+            )
+        if not user_id or len(user_id) > USER_ID_MAX:
+            problems.append(
+                LogProblem(index, OUT_OF_RANGE, f"'User Id' must be 1 to {USER_ID_MAX} characters.")
+            )
+        if not 0 < track_id <= INT32_MAX:
+            problems.append(
+                LogProblem(index, OUT_OF_RANGE, "'Track Id' must be a positive 32-bit integer.")
+            )
+        if not 0 <= seconds <= INT32_MAX:
+            problems.append(
+                LogProblem(index, OUT_OF_RANGE, "'Total Time Played' must be 0 or more seconds.")
+            )
+        return problems
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    async def record(self, logs: list[PlayLog]) -> int:
+        """Store a clean batch at once; returns how many were new (duplicates are skipped)."""
+        return await self._store.add_play_logs(logs)
+
+    async def report(
+        self, from_ms: int, to_ms: int, by: list[ReportDimension]
+    ) -> AsyncIterator[ReportRow]:
+        """Plays and seconds played per group, ``from_ms <= played_at < to_ms``, streamed."""
+        if not by:
+            raise InvalidInputError(f"group by at least one of {', '.join(REPORT_DIMENSIONS)}")
+        for dimension in by:
+            if dimension not in REPORT_DIMENSIONS:
+                raise InvalidInputError(
+                    f"cannot group by {dimension!r}; use {', '.join(REPORT_DIMENSIONS)}"
+                )
+        if to_ms <= from_ms:
+            raise InvalidInputError("the report's end must be after its start")
+        async for row in self._store.play_report(from_ms, to_ms, list(dict.fromkeys(by))):
+            yield row
+
+    async def report_size(self, from_ms: int, to_ms: int, by: list[ReportDimension]) -> int:
+        """How many rows ``report`` will yield (for a progress bar)."""
+        return await self._store.play_report_size(from_ms, to_ms, list(dict.fromkeys(by)))
+
+
+def to_ms(moment: dt.datetime) -> int:
+    """UTC milliseconds; a time without an offset is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def truncate_user_agent(user_agent: str) -> str:
+    """Over 256 characters are cut, never rejected (the seed says so)."""
+    return user_agent[:USER_AGENT_MAX]

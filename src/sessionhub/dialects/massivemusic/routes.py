@@ -1,0 +1,198 @@
+"""MassiveMusic (7digital) logging: preview, subscription and catalogue play logs.
+
+Every call: OAuth 1.0a signature, ``country`` allowed for the key, nonce and rate limit, then an
+all-or-nothing batch. Rate-limit headers go on every answer once the request is admitted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+
+from sessionhub.core.consumers import ConsumerService, SignedRequest, Verified, check_country
+from sessionhub.core.errors import InvalidInputError, SessionhubError
+from sessionhub.core.playlogs import (
+    INVALID_ENUM,
+    INVALID_VALUE,
+    OUT_OF_RANGE,
+    REQUIRED_MISSING,
+    BatchInvalidError,
+    LogInputError,
+    LogKind,
+    LogProblem,
+    PlayLog,
+    PlayLogService,
+    to_ms,
+    truncate_user_agent,
+)
+from sessionhub.dialects.massivemusic import schemas
+from sessionhub.dialects.massivemusic.errors import rate_headers, render, render_error
+from sessionhub.web import Mount, Request, Response, route
+
+_EMPTY_OK = b"{}"
+_PATH = re.compile(r" - at `\$(?:\.\w+\[(\d+)\])?\.?([\w]*)`")
+
+
+def mount(consumers: ConsumerService, playlogs: PlayLogService) -> Mount:
+    async def handle(request: Request, kind: LogKind) -> Response:
+        wrapped = kind != "preview"
+        try:
+            verified = await consumers.verify(signed(request))
+            country = check_country(verified.consumer, request.query.get("country"))
+        except SessionhubError as error:
+            return render(error, wrapped=wrapped)
+        decision = await consumers.admit(verified.consumer, verified.nonce, verified.timestamp)
+        try:
+            logs = parse(request, kind, verified, country, playlogs)
+            await playlogs.record(logs)
+        except SessionhubError as error:
+            response = render(error, wrapped=wrapped)
+        else:
+            if wrapped:
+                answer = schemas.StatusOk("ok", "1.2", schemas.PlayLogCount(len(logs)))
+                response = Response(200, schemas.encode(answer))
+            else:
+                response = Response(200, _EMPTY_OK)
+        response.headers += rate_headers(decision)
+        return response
+
+    async def preview(request: Request) -> Response:
+        return await handle(request, "preview")
+
+    async def subscription(request: Request) -> Response:
+        return await handle(request, "subscription")
+
+    async def catalogue(request: Request) -> Response:
+        return await handle(request, "catalogue")
+
+    routes = [
+        route("POST", "/1.2/user/preview/log", preview),
+        route("POST", "/1.2/user/subscription/log", subscription),
+        route("POST", "/1.2/catalogue/log", catalogue),
+    ]
+    return Mount("/1.2", routes, render_error)
+
+
+def signed(request: Request) -> SignedRequest:
+    """The request as the client signed it: scheme, Host and the raw path and query."""
+    scope = request.scope
+    host = request.header(b"host") or f"{scope['server'][0]}:{scope['server'][1]}"
+    query = scope.get("query_string", b"").decode("latin-1")
+    uri = f"{scope['scheme']}://{host}{request.path}" + (f"?{query}" if query else "")
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    return SignedRequest(uri, request.method, request.body.decode("utf-8", "replace"), headers)
+
+
+def parse(
+    request: Request, kind: LogKind, verified: Verified, country: str, service: PlayLogService
+) -> list[PlayLog]:
+    """Decode and check the whole batch; raise ``BatchInvalidError`` listing every bad entry."""
+    entries = decode_entries(request, kind)
+    user_id = request.query.get("userId")
+    if kind == "subscription" and not user_id:
+        raise LogInputError(REQUIRED_MISSING, "Required parameter userId is missing")
+    now = service.now_ms()
+    logs: list[PlayLog] = []
+    problems: list[LogProblem] = []
+    for index, entry in enumerate(entries):
+        entry_user = getattr(entry, "userId", user_id) or ""
+        entry_country = getattr(entry, "country", country).upper()
+        found = service.check(
+            index,
+            entry_country,
+            entry.dateTimePlayed,
+            entry_user,
+            entry.trackId,
+            entry.totalTimePlayed,
+        )
+        if found:
+            problems.extend(found)
+            continue
+        logs.append(
+            PlayLog(
+                consumer_key=verified.consumer.key,
+                kind=kind,
+                user_id=entry_user,
+                country=entry_country,
+                track_id=entry.trackId,
+                played_at=to_ms(entry.dateTimePlayed),
+                total_time_played=entry.totalTimePlayed,
+                user_agent=truncate_user_agent(entry.userAgent),
+                play_type=getattr(entry, "playType", "view"),
+                play_mode=getattr(entry, "playMode", None),
+                release_id=getattr(entry, "releaseId", None),
+                format_id=getattr(entry, "formatId", None),
+                end_reason=getattr(entry, "endReason", None),
+                received_at=now,
+            )
+        )
+    if problems:
+        raise BatchInvalidError(problems)
+    return logs
+
+
+def decode_entries(request: Request, kind: LogKind) -> list[Any]:
+    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
+    if kind == "preview" and content_type == "application/x-www-form-urlencoded":
+        # The seed's page shows one log as form fields; taken as a batch of one.
+        form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
+        form = {k: v for k, v in form.items() if not k.startswith("oauth_")}
+        try:
+            return [msgspec.convert(form, schemas.PreviewLog, strict=False)]
+        except msgspec.ValidationError as error:
+            raise BatchInvalidError([problem_of(0, str(error))]) from None
+    try:
+        batch = schemas.DECODERS[kind].decode(request.body)
+    except msgspec.ValidationError:
+        pass  # find every bad entry below
+    except msgspec.DecodeError as error:
+        raise LogInputError(INVALID_VALUE, f"Request body is not valid JSON: {error}") from None
+    else:
+        return list(batch.logs if kind == "preview" else batch.playLogItem)
+    return decode_each(request.body, kind)
+
+
+def decode_each(body: bytes, kind: LogKind) -> list[Any]:
+    try:
+        raw = schemas.RAW_DECODERS[kind].decode(body)
+    except msgspec.ValidationError as error:
+        raise LogInputError(*code_of(str(error))) from None
+    items = raw.logs if kind == "preview" else raw.playLogItem
+    field = "logs" if kind == "preview" else "playLogItem"
+    if not 1 <= len(items) <= schemas.MAX_BATCH:
+        raise LogInputError(OUT_OF_RANGE, f"'{field}' must hold 1 to {schemas.MAX_BATCH} entries")
+    decoder = schemas.ENTRY_DECODERS[kind]
+    entries, problems = [], []
+    for index, item in enumerate(items):
+        try:
+            entries.append(decoder.decode(item))
+        except msgspec.ValidationError as error:
+            problems.append(problem_of(index, str(error)))
+    if problems:
+        raise BatchInvalidError(problems)
+    raise InvalidInputError("Invalid request")  # unreachable: the batch decoded as a whole
+
+
+def problem_of(index: int, message: str) -> LogProblem:
+    code, text = code_of(message)
+    return LogProblem(index, code, text)
+
+
+def code_of(message: str) -> tuple[int, str]:
+    """7digital's code for a msgspec validation message, and the message in its words."""
+    match = _PATH.search(message)
+    name = match.group(2) if match and match.group(2) else "request"
+    if message.startswith("Object missing required field"):
+        missing = message.split("`")[1]
+        return REQUIRED_MISSING, f"Required parameter {missing} is missing"
+    if message.startswith("Invalid enum value"):
+        return (
+            INVALID_ENUM,
+            f"'{name}' must be one of the allowed values ({message.split(' - ', maxsplit=1)[0]})",
+        )
+    if ">=" in message or "<=" in message or "length" in message:
+        return OUT_OF_RANGE, f"'{name}' is out of range ({message.split(' - ', maxsplit=1)[0]})"
+    return INVALID_VALUE, f"'{name}' is invalid ({message.split(' - ', maxsplit=1)[0]})"

@@ -1,0 +1,172 @@
+"""SQLite: play logs, OAuth 1.0a consumers, nonces, rate buckets; mixed into the session store."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sessionhub.core.consumers import Bucket, Consumer, RateDecision, RequestCheck
+from sessionhub.core.contracts import ConsumerStore, PlayLogStore
+from sessionhub.core.errors import AlreadyExistsError
+from sessionhub.core.playlogs import PlayLog, ReportRow
+
+T = TypeVar("T")
+_INSERT_LOG = (
+    "INSERT OR IGNORE INTO play_logs (consumer_key, kind, user_id, country, track_id, played_at,"
+    " total_time_played, user_agent, play_type, play_mode, release_id, format_id, end_reason,"
+    " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# report dimension -> SQL expression
+_DIMENSIONS = {
+    "track": "track_id",
+    "country": "country",
+    "day": "strftime('%Y-%m-%d', played_at / 1000, 'unixepoch')",
+    "user": "user_id",
+    "consumer": "consumer_key",
+    "kind": "kind",
+}
+REPORT_CHUNK = 1000
+
+
+class SQLitePlayLogQueries(PlayLogStore, ConsumerStore):
+    def _write(self, op: Callable[[sqlite3.Connection], Any]) -> Awaitable[Any]:
+        raise NotImplementedError
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        raise NotImplementedError
+
+    def _reader_executor(self) -> Any:
+        raise NotImplementedError
+
+    async def add_play_logs(self, logs: Sequence[PlayLog]) -> int:
+        rows = [
+            (
+                log.consumer_key,
+                log.kind,
+                log.user_id,
+                log.country,
+                log.track_id,
+                log.played_at,
+                log.total_time_played,
+                log.user_agent,
+                log.play_type,
+                log.play_mode,
+                log.release_id,
+                log.format_id,
+                log.end_reason,
+                log.received_at,
+            )
+            for log in logs
+        ]
+
+        def insert(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(_INSERT_LOG, rows)
+            return conn.total_changes - before
+
+        inserted: int = await self._write(insert)
+        return inserted
+
+    def _report_sql(self, by: list[str]) -> tuple[str, str]:
+        columns = ", ".join(f"{_DIMENSIONS[name]} AS {name}" for name in by)
+        groups = ", ".join(by)
+        return columns, groups
+
+    async def play_report(
+        self, from_ms: int, to_ms: int, by: list[str]
+    ) -> AsyncIterator[ReportRow]:
+        columns, groups = self._report_sql(by)
+        sql = (
+            f"SELECT {columns}, COUNT(*), SUM(total_time_played) FROM play_logs"
+            f" WHERE played_at >= ? AND played_at < ? GROUP BY {groups} ORDER BY {groups}"
+        )
+        # A cursor of its own, fetched chunk by chunk on the reader thread: the grouping is
+        # SQLite's, and Python never holds more than one chunk of rows.
+        cursor = await self._read(lambda conn: conn.execute(sql, (from_ms, to_ms)))
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                rows = await loop.run_in_executor(
+                    self._reader_executor(), cursor.fetchmany, REPORT_CHUNK
+                )
+                if not rows:
+                    return
+                for row in rows:
+                    keys = dict(zip(by, row[: len(by)], strict=True))
+                    yield ReportRow(keys, row[len(by)], row[len(by) + 1] or 0)
+        finally:
+            await loop.run_in_executor(self._reader_executor(), cursor.close)
+
+    async def play_report_size(self, from_ms: int, to_ms: int, by: list[str]) -> int:
+        columns, groups = self._report_sql(by)
+        sql = (
+            f"SELECT COUNT(*) FROM (SELECT {columns} FROM play_logs"
+            f" WHERE played_at >= ? AND played_at < ? GROUP BY {groups})"
+        )
+        row = await self._read(lambda conn: conn.execute(sql, (from_ms, to_ms)).fetchone())
+        return int(row[0])
+
+    async def add_consumer(self, consumer: Consumer) -> None:
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        consumer.key,
+                        consumer.secret,
+                        ",".join(consumer.countries),
+                        consumer.created_at,
+                        consumer.enabled,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise AlreadyExistsError(f"Consumer {consumer.key} exists already") from None
+
+        await self._write(insert)
+
+    async def get_consumer(self, key: str) -> Consumer | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = ?",
+                (key,),
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        return Consumer(row[0], row[1], row[2].split(","), row[3], bool(row[4]))
+
+    async def check_request(
+        self,
+        key: str,
+        nonce: str,
+        timestamp: str,
+        now_ms: int,
+        forget_before_ms: int,
+        bucket_step: Callable[[Bucket | None], tuple[Bucket, RateDecision]],
+    ) -> RequestCheck:
+        def check(conn: sqlite3.Connection) -> RequestCheck:
+            conn.execute("DELETE FROM oauth_nonces WHERE seen_at < ?", (forget_before_ms,))
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO oauth_nonces (consumer_key, nonce, timestamp, seen_at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, nonce, timestamp, now_ms),
+            ).rowcount
+            if inserted == 0:
+                return RequestCheck(replayed=True, rate=None)
+            row = conn.execute(
+                "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", (key,)
+            ).fetchone()
+            bucket, decision = bucket_step(None if row is None else Bucket(row[0], row[1]))
+            conn.execute(
+                "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens,"
+                " updated_at = excluded.updated_at",
+                (key, bucket.tokens, bucket.updated_at),
+            )
+            return RequestCheck(replayed=False, rate=decision)
+
+        result: RequestCheck = await self._write(check)
+        return result
