@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from sessionhub.core.consumers import ConsumerService, SignedRequest, Verified, check_country
-from sessionhub.core.errors import InvalidInputError, SessionhubError
+from sessionhub.core.errors import SessionhubError
 from sessionhub.core.playlogs import (
     INVALID_ENUM,
     INVALID_VALUE,
@@ -90,14 +90,13 @@ def parse(
     request: Request, kind: LogKind, verified: Verified, country: str, service: PlayLogService
 ) -> list[PlayLog]:
     """Decode and check the whole batch; raise ``BatchInvalidError`` listing every bad entry."""
-    entries = decode_entries(request, kind)
+    entries, problems = decode_entries(request, kind)
     user_id = request.query.get("userId")
     if kind == "subscription" and not user_id:
         raise LogInputError(REQUIRED_MISSING, "Required parameter userId is missing")
     now = service.now_ms()
     logs: list[PlayLog] = []
-    problems: list[LogProblem] = []
-    for index, entry in enumerate(entries):
+    for index, entry in entries:
         entry_user = getattr(entry, "userId", user_id) or ""
         entry_country = getattr(entry, "country", country).upper()
         found = service.check(
@@ -134,16 +133,19 @@ def parse(
     return logs
 
 
-def decode_entries(request: Request, kind: LogKind) -> list[Any]:
+def decode_entries(
+    request: Request, kind: LogKind
+) -> tuple[list[tuple[int, Any]], list[LogProblem]]:
+    """The entries that decode (with their index), and a problem for each that does not."""
     content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
     if kind == "preview" and content_type == "application/x-www-form-urlencoded":
         # The seed's page shows one log as form fields; taken as a batch of one.
         form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
         form = {k: v for k, v in form.items() if not k.startswith("oauth_")}
         try:
-            return [msgspec.convert(form, schemas.PreviewLog, strict=False)]
+            return [(0, msgspec.convert(form, schemas.PreviewLog, strict=False))], []
         except msgspec.ValidationError as error:
-            raise BatchInvalidError([problem_of(0, str(error))]) from None
+            return [], [problem_of(0, str(error))]
     try:
         batch = schemas.DECODERS[kind].decode(request.body)
     except msgspec.ValidationError:
@@ -151,11 +153,11 @@ def decode_entries(request: Request, kind: LogKind) -> list[Any]:
     except msgspec.DecodeError as error:
         raise LogInputError(INVALID_VALUE, f"Request body is not valid JSON: {error}") from None
     else:
-        return list(batch.logs if kind == "preview" else batch.playLogItem)
+        return list(enumerate(batch.logs if kind == "preview" else batch.playLogItem)), []
     return decode_each(request.body, kind)
 
 
-def decode_each(body: bytes, kind: LogKind) -> list[Any]:
+def decode_each(body: bytes, kind: LogKind) -> tuple[list[tuple[int, Any]], list[LogProblem]]:
     try:
         raw = schemas.RAW_DECODERS[kind].decode(body)
     except msgspec.ValidationError as error:
@@ -165,15 +167,14 @@ def decode_each(body: bytes, kind: LogKind) -> list[Any]:
     if not 1 <= len(items) <= schemas.MAX_BATCH:
         raise LogInputError(OUT_OF_RANGE, f"'{field}' must hold 1 to {schemas.MAX_BATCH} entries")
     decoder = schemas.ENTRY_DECODERS[kind]
-    entries, problems = [], []
+    entries: list[tuple[int, Any]] = []
+    problems: list[LogProblem] = []
     for index, item in enumerate(items):
         try:
-            entries.append(decoder.decode(item))
+            entries.append((index, decoder.decode(item)))
         except msgspec.ValidationError as error:
             problems.append(problem_of(index, str(error)))
-    if problems:
-        raise BatchInvalidError(problems)
-    raise InvalidInputError("Invalid request")  # unreachable: the batch decoded as a whole
+    return entries, problems
 
 
 def problem_of(index: int, message: str) -> LogProblem:
