@@ -10,6 +10,9 @@ from typing import Any
 import msgspec
 
 from sessionhub.dialects.adobe.schemas import event_decoder
+from sessionhub.dialects.massivemusic.schemas import DECODERS as PLAYLOG_DECODERS
+
+_preview_decoder = PLAYLOG_DECODERS["preview"]
 
 _CREATED = [
     (b"content-length", b"0"),
@@ -17,6 +20,7 @@ _CREATED = [
     (b"location", b"/api/v1/sessions/" + b"0" * 64),
 ]
 _NO_CONTENT = [(b"content-length", b"0")]
+_OK_EMPTY = [(b"content-length", b"2"), (b"content-type", b"application/json")]
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -33,11 +37,16 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
     try:
-        event_decoder.decode(body)
-        status, headers = (
-            (201, _CREATED) if scope["path"].endswith("sessions") else (204, _NO_CONTENT)
-        )
+        if scope["path"].startswith("/1.2/"):
+            _preview_decoder.decode(body)
+            status, headers = 200, _OK_EMPTY
+        elif scope["path"].endswith("sessions"):
+            event_decoder.decode(body)
+            status, headers = 201, _CREATED
+        else:
+            event_decoder.decode(body)
+            status, headers = 204, _NO_CONTENT
     except msgspec.DecodeError:
         status, headers = 400, _NO_CONTENT
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b""})
+    await send({"type": "http.response.body", "body": b"{}" if status == 200 else b""})

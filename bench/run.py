@@ -11,7 +11,9 @@ reported. Needs ``wrk`` (Debian package ``wrk``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -26,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.dialects.adobe.payloads import start
 from tests.server import free_port, running_server
+
+from bench import playlogs
 
 BENCH = Path(__file__).resolve().parent
 SESSIONS_FOR_PINGS = 2_000
@@ -91,11 +96,68 @@ def create_sessions(url: str, count: int) -> list[str]:
     return ids
 
 
+def playlog_scenario(tmp: str, floor_url: str, options: argparse.Namespace) -> dict[str, Any]:
+    """500-log batches against the floor and against sessionhub with a fresh database."""
+    database = f"sqlite:///{Path(tmp) / 'playlogs.db'}"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sessionhub",
+            "consumers",
+            "add",
+            playlogs.KEY,
+            "--secret",
+            playlogs.SECRET,
+            "--countries",
+            "GB,US,DE",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SESSIONHUB_DATABASE_URL": database},
+    )
+    runs: dict[str, list[dict[str, float]]] = {"floor": [], "sessionhub": []}
+    with running_server(database, SESSIONHUB_PLAYLOG_RATE_PER_S="1000000") as server:
+        for run in range(options.runs):
+            bodies = playlogs.batches(options.playlog_batches, seed=run)
+            runs["floor"].append(asyncio.run(playlogs.load(floor_url, bodies)))
+            runs["sessionhub"].append(asyncio.run(playlogs.load(server.url, bodies)))
+    return {
+        name: next(
+            r for r in rs if r["logs_per_s"] == statistics.median_low([x["logs_per_s"] for x in rs])
+        )
+        for name, rs in runs.items()
+    }
+
+
+def print_playlogs(result: dict[str, Any]) -> None:
+    print(
+        f"{'playlogs':<14}{'server':<12}{'logs/s':>10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'failed':>8}{'ratio':>8}"
+    )
+    for name, r in result.items():
+        ratio = r["logs_per_s"] / result["floor"]["logs_per_s"]
+        print(
+            f"{'500-log batch':<14}{name:<12}{r['logs_per_s']:>10.0f}{r['requests_per_s']:>8.0f}"
+            f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['failures']:>8.0f}{ratio:>8.2f}"
+        )
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median kept)")
+    parser.add_argument(
+        "--only",
+        default="sessionStart,ping,playlogs",
+        help="comma-separated scenarios to run (sessionStart, ping, playlogs)",
+    )
+    parser.add_argument(
+        "--playlog-batches", type=int, default=300, help="500-log batches per play-log run"
+    )
     options = parser.parse_args()
+    options.only = {name.strip() for name in options.only.split(",")}
     if shutil.which("wrk") is None:
         sys.exit("needs wrk: apt-get install wrk")
 
@@ -111,6 +173,8 @@ def main() -> None:
                 "ping": ("ping.lua", (str(sids_file),)),
             }
             for name, (script, args) in scenarios.items():
+                if name not in options.only:
+                    continue
                 path = "/api/v1/sessions" if name == "sessionStart" else ""
                 results[name] = {
                     "floor": median_run(
@@ -126,9 +190,14 @@ def main() -> None:
                         ]
                     ),
                 }
+        if "playlogs" in options.only:
+            results["playlogs"] = playlog_scenario(tmp, floor_url, options)
     floor.terminate()
     floor.wait()
 
+    playlog_results = results.pop("playlogs", None)
+    if playlog_results:
+        print_playlogs(playlog_results)
     print(
         f"{'scenario':<14}{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
         f"{'ratio':>8}"
@@ -142,7 +211,9 @@ def main() -> None:
             )
     out = BENCH / "out"
     out.mkdir(exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.json").write_text(
+        json.dumps({**results, "playlogs": playlog_results}, indent=2)
+    )
 
 
 if __name__ == "__main__":

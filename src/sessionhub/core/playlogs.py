@@ -105,7 +105,7 @@ class PlayLogService:
         self,
         index: int,
         country: str,
-        played: dt.datetime,
+        played_ms: int,
         user_id: str,
         track_id: int,
         seconds: int,
@@ -120,7 +120,6 @@ class PlayLogService:
                     f"'Country' {country!r} is not an ISO 3166-1 alpha-2 code.",
                 )
             )
-        played_ms = to_ms(played)
         now = self._clock.now_ms()
         if played_ms > now + self._rules.future_skew_s * 1000:
             problems.append(

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from msgspec.structs import astuple
+
 from sessionhub.core.consumers import Bucket, Consumer, RateDecision, RequestCheck
 from sessionhub.core.contracts import ConsumerStore, PlayLogStore
 from sessionhub.core.errors import AlreadyExistsError
@@ -41,25 +43,8 @@ class SQLitePlayLogQueries(PlayLogStore, ConsumerStore):
         raise NotImplementedError
 
     async def add_play_logs(self, logs: Sequence[PlayLog]) -> int:
-        rows = [
-            (
-                log.consumer_key,
-                log.kind,
-                log.user_id,
-                log.country,
-                log.track_id,
-                log.played_at,
-                log.total_time_played,
-                log.user_agent,
-                log.play_type,
-                log.play_mode,
-                log.release_id,
-                log.format_id,
-                log.end_reason,
-                log.received_at,
-            )
-            for log in logs
-        ]
+        # PlayLog's fields are in the INSERT's column order: astuple builds each row in C.
+        rows = [astuple(log) for log in logs]
 
         def insert(conn: sqlite3.Connection) -> int:
             before = conn.total_changes

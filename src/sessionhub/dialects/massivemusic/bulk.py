@@ -116,7 +116,7 @@ def _check(
     return service.check(
         number,
         entry.country.upper(),
-        entry.dateTimePlayed,
+        to_ms(entry.dateTimePlayed),
         entry.userId,
         entry.trackId,
         entry.totalTimePlayed,

@@ -95,37 +95,43 @@ def parse(
     if kind == "subscription" and not user_id:
         raise LogInputError(REQUIRED_MISSING, "Required parameter userId is missing")
     now = service.now_ms()
+    key = verified.consumer.key
+    check = service.check
     logs: list[PlayLog] = []
     for index, entry in entries:
-        entry_user = getattr(entry, "userId", user_id) or ""
-        entry_country = getattr(entry, "country", country).upper()
-        found = service.check(
-            index,
-            entry_country,
-            entry.dateTimePlayed,
-            entry_user,
-            entry.trackId,
-            entry.totalTimePlayed,
+        if kind == "preview":
+            entry_user, entry_country = entry.userId, entry.country.upper()
+            extra: tuple[Any, ...] = (entry.playType, entry.playMode, None, None, None)
+        elif kind == "subscription":
+            entry_user, entry_country = user_id or "", country
+            extra = ("view", entry.playMode, entry.releaseId, entry.formatId, None)
+        else:
+            entry_user, entry_country = entry.userId, country
+            extra = ("view", None, entry.releaseId, entry.formatId, entry.endReason)
+        played_ms = to_ms(entry.dateTimePlayed)
+        found = check(
+            index, entry_country, played_ms, entry_user, entry.trackId, entry.totalTimePlayed
         )
         if found:
             problems.extend(found)
             continue
+        play_type, play_mode, release_id, format_id, end_reason = extra
         logs.append(
             PlayLog(
-                consumer_key=verified.consumer.key,
-                kind=kind,
-                user_id=entry_user,
-                country=entry_country,
-                track_id=entry.trackId,
-                played_at=to_ms(entry.dateTimePlayed),
-                total_time_played=entry.totalTimePlayed,
-                user_agent=truncate_user_agent(entry.userAgent),
-                play_type=getattr(entry, "playType", "view"),
-                play_mode=getattr(entry, "playMode", None),
-                release_id=getattr(entry, "releaseId", None),
-                format_id=getattr(entry, "formatId", None),
-                end_reason=getattr(entry, "endReason", None),
-                received_at=now,
+                key,
+                kind,
+                entry_user,
+                entry_country,
+                entry.trackId,
+                played_ms,
+                entry.totalTimePlayed,
+                truncate_user_agent(entry.userAgent),
+                play_type,
+                play_mode,
+                release_id,
+                format_id,
+                end_reason,
+                now,
             )
         )
     if problems:
