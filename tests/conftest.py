@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -12,7 +16,7 @@ from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.contracts import SessionStore
 from sessionhub.settings import Settings
-from sessionhub.stores import store_for_url
+from sessionhub.stores import mask_url, store_for_url
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -22,10 +26,57 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture(params=["sqlite"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """One URL per backend under test; every storage test runs once for each."""
-    return f"sqlite:///{tmp_path / 'sessionhub.db'}"
+POSTGRES_URL = os.environ.get(
+    "SESSIONHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+HOW_TO_RUN = (
+    "start PostgreSQL on 127.0.0.1:5432 (see .ci/run) or point SESSIONHUB_TEST_POSTGRES_URL at one"
+)
+
+
+def _reachable(url: str) -> str | None:
+    """None if the server answers, else why not."""
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(url, timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return str(error)
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL under test. In CI an unreachable server fails the run, never skips it."""
+    problem = _reachable(POSTGRES_URL)
+    if problem is not None:
+        message = f"PostgreSQL at {mask_url(POSTGRES_URL)} is unreachable ({problem})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(f"{message}: {HOW_TO_RUN}")
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One URL per backend under test; every storage test runs once for each. Each test gets
+    a fresh SQLite file or a PostgreSQL schema of its own, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sessionhub.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{server}?schema={schema}"
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(server)
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await conn.close()
+
+    asyncio.run(drop())
 
 
 @pytest.fixture

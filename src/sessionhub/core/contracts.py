@@ -234,6 +234,10 @@ class PlayLogStore(abc.ABC):
         never all in memory."""
 
     @abc.abstractmethod
+    async def list_play_logs(self, limit: int = 1000) -> list[PlayLog]:
+        """The most recently stored logs, oldest of them first."""
+
+    @abc.abstractmethod
     async def play_report_size(self, from_ms: int, to_ms: int, by: list[str]) -> int:
         """How many rows ``play_report`` yields for the same arguments."""
 

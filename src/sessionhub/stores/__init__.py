@@ -11,6 +11,8 @@ from sessionhub.core.contracts import Store
 # scheme -> module; each backend module has ``from_url(url) -> SessionStore``
 SUPPORTED_BACKENDS: dict[str, str] = {
     "sqlite": "sessionhub.stores.sqlite",
+    "postgresql": "sessionhub.stores.postgres",
+    "postgres": "sessionhub.stores.postgres",
 }
 
 

@@ -20,6 +20,7 @@ _INSERT_LOG = (
     " total_time_played, user_agent, play_type, play_mode, release_id, format_id, end_reason,"
     " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
 # report dimension -> SQL expression
 _DIMENSIONS = {
     "track": "track_id",
@@ -83,6 +84,16 @@ class SQLitePlayLogQueries(PlayLogStore, ConsumerStore):
                     yield ReportRow(keys, row[len(by)], row[len(by) + 1] or 0)
         finally:
             await loop.run_in_executor(self._reader_executor(), cursor.close)
+
+    async def list_play_logs(self, limit: int = 1000) -> list[PlayLog]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT * FROM (SELECT id, {_COLUMNS} FROM play_logs ORDER BY id DESC LIMIT ?)"
+                " ORDER BY id",
+                (limit,),
+            ).fetchall()
+        )
+        return [PlayLog(*row[1:]) for row in rows]
 
     async def play_report_size(self, from_ms: int, to_ms: int, by: list[str]) -> int:
         columns, groups = self._report_sql(by)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -75,13 +74,19 @@ async def signed(
     return await client.post(uri, content=data, headers=headers)
 
 
-def stored_logs(app: SessionHub) -> list[tuple[Any, ...]]:
-    path = app.store.path  # type: ignore[attr-defined]
-    with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT user_id, country, track_id, play_type, play_mode, user_agent, kind"
-            " FROM play_logs ORDER BY id"
-        ).fetchall()
+async def stored_logs(app: SessionHub) -> list[tuple[Any, ...]]:
+    return [
+        (
+            log.user_id,
+            log.country,
+            log.track_id,
+            log.play_type,
+            log.play_mode,
+            log.user_agent,
+            log.kind,
+        )
+        for log in await app.store.list_play_logs()
+    ]
 
 
 async def test_preview_batch_is_stored_and_answers_empty_object(
@@ -93,7 +98,7 @@ async def test_preview_batch_is_stored_and_answers_empty_object(
     assert response.headers["x-ratelimit-limit"] == "5"
     assert response.headers["x-ratelimit-remaining"] == "4"
     assert int(response.headers["x-ratelimit-reset"]) >= int(time.time())
-    assert [row[:4] for row in stored_logs(app)] == [
+    assert [row[:4] for row in (await stored_logs(app))] == [
         ("user-0", "GB", 1000, "view"),
         ("user-1", "GB", 1001, "view"),
         ("user-2", "GB", 1002, "view"),
@@ -107,7 +112,7 @@ async def test_signature_in_the_query_string_and_a_single_log_as_form_fields(
     form = {**log(2, trackId=77, playType="creation"), "totalTimePlayed": "0"}
     response = await signed(client, "/1.2/user/preview/log?country=US", form, form=True)
     assert response.status_code == 200, response.text
-    assert stored_logs(app)[-1][2:4] == (77, "creation")
+    assert (await stored_logs(app))[-1][2:4] == (77, "creation")
 
 
 async def test_user_agent_is_truncated_never_rejected(
@@ -115,7 +120,7 @@ async def test_user_agent_is_truncated_never_rejected(
 ) -> None:
     response = await signed(client, PREVIEW, {"logs": [log(0, userAgent="x" * 1000)]})
     assert response.status_code == 200
-    assert len(stored_logs(app)[0][5]) == 256
+    assert len((await stored_logs(app))[0][5]) == 256
 
 
 async def test_every_bad_entry_is_listed_and_nothing_is_stored(
@@ -150,7 +155,7 @@ async def test_every_bad_entry_is_listed_and_nothing_is_stored(
     ]
     assert "too much in the past" in error["errors"][3]["message"]
     assert "future" in error["errors"][4]["message"]
-    assert stored_logs(app) == []
+    assert (await stored_logs(app)) == []
 
 
 @pytest.mark.parametrize(
@@ -247,10 +252,10 @@ async def test_a_retried_batch_is_stored_once(
     batch = {"logs": [log(i) for i in range(4)]}
     assert (await signed(client, PREVIEW, batch)).status_code == 200
     assert (await signed(client, PREVIEW, batch)).status_code == 200
-    assert len(stored_logs(app)) == 4
+    assert len(await stored_logs(app)) == 4
     view = {"logs": [log(0, playType="creation")]}  # another play type is another play
     assert (await signed(client, PREVIEW, view)).status_code == 200
-    assert len(stored_logs(app)) == 5
+    assert len(await stored_logs(app)) == 5
 
 
 async def test_subscription_and_catalogue_logs(
@@ -295,7 +300,11 @@ async def test_subscription_and_catalogue_logs(
     )
     error = bad.json()
     assert (bad.status_code, error["status"], error["error"]["code"]) == (400, "error", 1008)
-    assert [row[6] for row in stored_logs(app)] == ["subscription", "subscription", "catalogue"]
+    assert [row[6] for row in (await stored_logs(app))] == [
+        "subscription",
+        "subscription",
+        "catalogue",
+    ]
 
 
 async def test_royalty_report_from_the_admin_api(

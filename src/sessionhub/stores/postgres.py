@@ -1,0 +1,364 @@
+"""PostgreSQL backend (asyncpg): every durable record, shared by any number of instances.
+
+Atomicity comes from PostgreSQL itself: an update holds the session's row lock
+(``SELECT ... FOR UPDATE``) from read to write; an admission holds a transaction-scoped advisory
+lock on its account, so no two admissions for one account interleave on any instance. Every
+write commits before its caller returns.
+
+``?schema=NAME`` in the URL keeps all tables in that schema (created if missing); tests give each
+test a schema of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import msgspec
+
+from sessionhub.core.admission import AdmissionDecision, LiveSession
+from sessionhub.core.contracts import Decide, Store
+from sessionhub.core.errors import StoreUnavailableError
+from sessionhub.core.records import (
+    EventRecord,
+    LiveState,
+    SessionRecord,
+    SessionStateName,
+    T,
+    Updater,
+)
+from sessionhub.stores.postgres_accounts import PostgresAccountQueries
+from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
+from sessionhub.stores.postgres_visitors import PostgresVisitorQueries, link_visitor
+
+# Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
+# the queries only use what both have.
+Connection = Any
+
+_LIVE = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
+_SESSION = (
+    "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
+    f" {_LIVE}"
+)
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({_SESSION}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, ts, event_type) DO NOTHING"
+)
+_UPDATE_LIVE = (
+    "UPDATE sessions SET state = $1, ended_at = $2, end_reason = $3, expires_at = $4,"
+    " expiry_reason = $5, data = $6 WHERE id = $7"
+)
+_MIGRATION_LOCK = 7_345_001  # pg_advisory_lock key: one instance migrates at a time
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.decode
+
+
+def _driver() -> Any:
+    try:
+        return importlib.import_module("asyncpg")
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise StoreUnavailableError(
+            "PostgreSQL needs asyncpg: pip install 'sessionhub[postgres]'"
+        ) from None
+
+
+def from_url(url: str) -> PostgresStore:
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    schema = options.pop("schema", "public")
+    if not schema.replace("_", "").isalnum():
+        raise ValueError("?schema= must be letters, digits and '_'")
+    dsn = parts._replace(scheme="postgresql", query=urlencode(options)).geturl()
+    return PostgresStore(dsn, schema=schema)
+
+
+class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlayLogQueries, Store):
+    def __init__(self, dsn: str, *, schema: str = "public", max_connections: int = 20) -> None:
+        self._dsn = dsn
+        self.schema = schema
+        self._max = max_connections
+        self._pool: Any = None  # asyncpg.Pool once open
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(schema={self.schema!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        driver = _driver()
+        try:
+            first = await driver.connect(self._dsn)
+            try:
+                await first.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            finally:
+                await first.close()
+            self._pool = await driver.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=self._max,
+                server_settings={"search_path": self.schema},
+            )
+        except (OSError, driver.PostgresError, driver.InterfaceError) as error:
+            raise StoreUnavailableError(f"cannot reach PostgreSQL: {error}") from error
+        async with self._connection() as conn:
+            await migrate(conn)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection; a lost or unreachable server becomes StoreUnavailableError."""
+        if self._pool is None:
+            raise StoreUnavailableError("the PostgreSQL store is not open")
+        driver = _driver()
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except (
+            OSError,
+            driver.PostgresConnectionError,
+            driver.InterfaceError,
+            driver.CannotConnectNowError,
+        ) as error:
+            raise StoreUnavailableError(f"PostgreSQL is unavailable: {error}") from error
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Connection]:
+        async with self._connection() as conn, conn.transaction():
+            yield conn
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
+        driver = _driver()
+        async with self._transaction() as conn:
+            try:
+                await conn.execute(_INSERT_SESSION, *_session_row(record))
+            except driver.UniqueViolationError:
+                raise ValueError(f"session {record.id} exists already") from None
+            if events:
+                await conn.executemany(_INSERT_EVENT, [_event_row(e) for e in events])
+            if record.identities:
+                await link_visitor(conn, record.id, record.identities, None, record.started_at)
+
+    async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
+        async with self._transaction() as conn:
+            # One admission per account at a time, across every instance sharing the database.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", record.account_id
+            )
+            rows = await conn.fetch(
+                "SELECT id, device_id, content_id, started_at FROM sessions"
+                " WHERE account_id = $1 AND state = 'active'"
+                " AND (expires_at IS NULL OR expires_at > $2)",
+                record.account_id,
+                now_ms,
+            )
+            decision = decide([LiveSession(*row) for row in rows])
+            if decision.end:
+                await conn.executemany(
+                    "UPDATE sessions SET state = 'ended', ended_at = $1, end_reason = $2,"
+                    " expires_at = NULL WHERE id = $3",
+                    [(now_ms, reason, session_id) for session_id, reason in decision.end],
+                )
+            if decision.admit:
+                await conn.execute(_INSERT_SESSION, *_session_row(record))
+                if record.identities:
+                    await link_visitor(conn, record.id, record.identities, None, now_ms)
+            return decision
+
+    async def update_session(self, session_id: str, updater: Updater[T]) -> T:
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_LIVE} FROM sessions WHERE id = $1 FOR UPDATE", session_id
+            )
+            change = updater(None if row is None else LiveState(*row))
+            if change.events:
+                await conn.executemany(_INSERT_EVENT, [_event_row(e) for e in change.events])
+            if change.live is not None:
+                live = change.live
+                await conn.execute(
+                    _UPDATE_LIVE,
+                    live.state,
+                    live.ended_at,
+                    live.end_reason,
+                    live.expires_at,
+                    live.expiry_reason,
+                    live.data,
+                    session_id,
+                )
+            if change.identities or change.visitor_change is not None:
+                await link_visitor(
+                    conn, session_id, change.identities, change.visitor_change, change.at_ms
+                )
+            return change.result
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(f"SELECT {_SESSION} FROM sessions WHERE id = $1", session_id)
+        return None if row is None else _session(row)
+
+    async def list_sessions(
+        self,
+        *,
+        api: str | None = None,
+        state: SessionStateName | None = None,
+        now_ms: int | None = None,
+        limit: int = 100,
+        before_id: str | None = None,
+        account_id: str | None = None,
+    ) -> list[SessionRecord]:
+        where: list[str] = []
+        args: list[Any] = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if account_id is not None:
+            where.append(f"account_id = {arg(account_id)}")
+        if api is not None:
+            where.append(f"api = {arg(api)}")
+        if state is not None:
+            if now_ms is None:
+                where.append(f"state = {arg(state)}")
+            else:
+                lapsed = (
+                    f"(state = 'active' AND expires_at IS NOT NULL AND expires_at <= {arg(now_ms)})"
+                )
+                where.append(
+                    f"state = 'active' AND NOT {lapsed}"
+                    if state == "active"
+                    else f"(state = 'ended' OR {lapsed})"
+                )
+        if before_id is not None:
+            where.append(
+                "(started_at, id) < (SELECT started_at, id FROM sessions WHERE id ="
+                f" {arg(before_id)})"
+            )
+        sql = f"SELECT {_SESSION} FROM sessions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY started_at DESC, id DESC LIMIT {arg(limit)}"
+        async with self._connection() as conn:
+            rows = await conn.fetch(sql, *args)
+        return [_session(row) for row in rows]
+
+    async def list_sessions_where(
+        self, where: str, args: tuple[Any, ...], order: str
+    ) -> list[SessionRecord]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_SESSION} FROM sessions WHERE {where} ORDER BY {order}", *args
+            )
+        return [_session(row) for row in rows]
+
+    async def list_events(self, session_id: str) -> list[EventRecord]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT session_id, ts, event_type, playhead, received_at, body FROM events"
+                " WHERE session_id = $1 ORDER BY ts, id",
+                session_id,
+            )
+        return [EventRecord(*row) for row in rows]
+
+    async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT id FROM sessions WHERE state = 'active' AND expires_at <= $1"
+                " ORDER BY expires_at LIMIT $2",
+                now_ms,
+                limit,
+            )
+        return [row[0] for row in rows]
+
+
+async def migrate(conn: Connection) -> list[str]:
+    """Apply the migrations not yet applied, one instance at a time."""
+    scripts = sorted(
+        (entry.name, entry.read_text())
+        for entry in resources.files("sessionhub.stores.migrations")
+        .joinpath("postgresql")
+        .iterdir()
+        if entry.name.endswith(".sql")
+    )
+    applied: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL)"
+        )
+        done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        for number, (name, script) in enumerate(scripts, start=1):
+            if number in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(script)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, name
+                )
+            applied.append(name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied
+
+
+def _session_row(record: SessionRecord) -> tuple[Any, ...]:
+    live = record.live
+    return (
+        record.id,
+        record.started_at,
+        _json_encode(record.params).decode(),
+        _json_encode(record.custom_metadata).decode(),
+        record.account_id,
+        record.device_id,
+        record.content_id,
+        record.visitor_id,
+        live.api,
+        live.state,
+        live.ended_at,
+        live.end_reason,
+        live.expires_at,
+        live.expiry_reason,
+        live.data,
+    )
+
+
+def _session(row: Any) -> SessionRecord:
+    return SessionRecord(
+        id=row[0],
+        started_at=row[1],
+        params=_json_decode(row[2]),
+        custom_metadata=_json_decode(row[3]),
+        account_id=row[4],
+        device_id=row[5],
+        content_id=row[6],
+        visitor_id=row[7],
+        live=LiveState(*row[8:]),
+    )
+
+
+def _event_row(event: EventRecord) -> tuple[Any, ...]:
+    return (
+        event.session_id,
+        event.ts,
+        event.event_type,
+        event.playhead,
+        event.received_at,
+        event.body,
+    )

@@ -1,0 +1,222 @@
+"""PostgreSQL: accounts, devices, content, entitlements, Client-Tokens (``AccountStore``)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from sessionhub.core.accounts import Account, ClientToken, Content, Device
+from sessionhub.core.contracts import AccountStore
+from sessionhub.core.errors import AlreadyExistsError, NotFoundError
+
+# Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
+# the queries only use what both have.
+Connection = Any
+
+_ACCOUNT = "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at"
+_TOKEN = "token_hash, account_id, device_id, issued_at, expires_at, revoked"
+
+
+class PostgresAccountQueries(AccountStore):
+    """Needs ``_connection()`` from the class it is mixed into."""
+
+    def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
+        raise NotImplementedError
+
+    async def _insert(self, sql: str, args: tuple[Any, ...], what: str) -> None:
+        import asyncpg  # noqa: PLC0415  (the driver is optional; this module runs only with it)
+
+        async with self._connection() as conn:
+            try:
+                await conn.execute(sql, *args)
+            except asyncpg.UniqueViolationError:
+                raise AlreadyExistsError(f"{what} exists already") from None
+            except asyncpg.ForeignKeyViolationError:
+                raise NotFoundError(f"{what}: a record it refers to does not exist") from None
+
+    async def _update(self, sql: str, args: tuple[Any, ...], what: str) -> None:
+        async with self._connection() as conn:
+            status = await conn.execute(sql, *args)
+        if status.endswith(" 0"):
+            raise NotFoundError(f"{what} not found")
+
+    async def _row(self, sql: str, *args: Any) -> Any:
+        async with self._connection() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def _rows(self, sql: str, *args: Any) -> list[Any]:
+        async with self._connection() as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def add_account(self, account: Account) -> None:
+        await self._insert(
+            f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            _account_row(account),
+            f"Account {account.id}",
+        )
+
+    async def save_account(self, account: Account) -> None:
+        row = _account_row(account)
+        await self._update(
+            "UPDATE accounts SET enabled = $2, max_sessions = $3, policy = $4,"
+            " lease_timeout_s = $5, password_hash = $6, created_at = $7 WHERE id = $1",
+            row,
+            f"Account {account.id}",
+        )
+
+    async def get_account(self, account_id: str) -> Account | None:
+        row = await self._row(f"SELECT {_ACCOUNT} FROM accounts WHERE id = $1", account_id)
+        return None if row is None else Account(*row)
+
+    async def list_accounts(self) -> list[Account]:
+        return [
+            Account(*r) for r in await self._rows(f"SELECT {_ACCOUNT} FROM accounts ORDER BY id")
+        ]
+
+    async def add_device(self, device: Device) -> None:
+        await self._insert(
+            "INSERT INTO devices (account_id, device_id, enabled, created_at)"
+            " VALUES ($1, $2, $3, $4)",
+            (device.account_id, device.device_id, device.enabled, device.created_at),
+            f"Device {device.device_id} of account {device.account_id}",
+        )
+
+    async def save_device(self, device: Device) -> None:
+        await self._update(
+            "UPDATE devices SET enabled = $3 WHERE account_id = $1 AND device_id = $2",
+            (device.account_id, device.device_id, device.enabled),
+            f"Device {device.device_id}",
+        )
+
+    async def get_device(self, account_id: str, device_id: str) -> Device | None:
+        row = await self._row(
+            "SELECT account_id, device_id, enabled, created_at FROM devices"
+            " WHERE account_id = $1 AND device_id = $2",
+            account_id,
+            device_id,
+        )
+        return None if row is None else Device(*row)
+
+    async def list_devices(self, account_id: str) -> list[Device]:
+        rows = await self._rows(
+            "SELECT account_id, device_id, enabled, created_at FROM devices"
+            " WHERE account_id = $1 ORDER BY device_id",
+            account_id,
+        )
+        return [Device(*row) for row in rows]
+
+    async def add_content(self, content: Content) -> None:
+        await self._insert(
+            "INSERT INTO content (content_id, content_type) VALUES ($1, $2)",
+            (content.content_id, content.content_type),
+            f"Content {content.content_id}",
+        )
+
+    async def get_content(self, content_id: str) -> Content | None:
+        row = await self._row(
+            "SELECT content_id, content_type FROM content WHERE content_id = $1", content_id
+        )
+        return None if row is None else Content(*row)
+
+    async def list_content(self) -> list[Content]:
+        rows = await self._rows("SELECT content_id, content_type FROM content ORDER BY content_id")
+        return [Content(*row) for row in rows]
+
+    async def add_entitlement(self, account_id: str, content_id: str) -> None:
+        await self._insert(
+            "INSERT INTO entitlements (account_id, content_id) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            (account_id, content_id),
+            f"Entitlement of {account_id} to {content_id}",
+        )
+
+    async def remove_entitlement(self, account_id: str, content_id: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "DELETE FROM entitlements WHERE account_id = $1 AND content_id = $2",
+                account_id,
+                content_id,
+            )
+
+    async def is_entitled(self, account_id: str, content_id: str) -> bool:
+        row = await self._row(
+            "SELECT 1 FROM entitlements WHERE account_id = $1 AND content_id = $2",
+            account_id,
+            content_id,
+        )
+        return row is not None
+
+    async def list_entitlements(self, account_id: str) -> list[str]:
+        rows = await self._rows(
+            "SELECT content_id FROM entitlements WHERE account_id = $1 ORDER BY content_id",
+            account_id,
+        )
+        return [row[0] for row in rows]
+
+    async def add_token(self, token: ClientToken) -> None:
+        await self._insert(
+            f"INSERT INTO client_tokens ({_TOKEN}) VALUES ($1, $2, $3, $4, $5, $6)",
+            (
+                token.token_hash,
+                token.account_id,
+                token.device_id,
+                token.issued_at,
+                token.expires_at,
+                token.revoked,
+            ),
+            "Token",
+        )
+
+    async def get_token(self, token_hash: str) -> ClientToken | None:
+        row = await self._row(
+            f"SELECT {_TOKEN} FROM client_tokens WHERE token_hash = $1", token_hash
+        )
+        return None if row is None else ClientToken(*row)
+
+    async def get_credentials(
+        self, token_hash: str
+    ) -> tuple[ClientToken, Account | None, Device | None] | None:
+        row = await self._row(
+            f"SELECT {', '.join('t.' + c for c in _TOKEN.split(', '))},"
+            f" {', '.join('a.' + c for c in _ACCOUNT.split(', '))}, d.enabled, d.created_at"
+            " FROM client_tokens t LEFT JOIN accounts a ON a.id = t.account_id"
+            " LEFT JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id"
+            " WHERE t.token_hash = $1",
+            token_hash,
+        )
+        if row is None:
+            return None
+        token = ClientToken(*row[:6])
+        account = None if row[6] is None else Account(*row[6:13])
+        device = None if row[13] is None else Device(row[1], row[2], row[13], row[14])
+        return token, account, device
+
+    async def revoke_token(self, token_hash: str) -> bool:
+        async with self._connection() as conn:
+            status = await conn.execute(
+                "UPDATE client_tokens SET revoked = TRUE WHERE token_hash = $1 AND NOT revoked",
+                token_hash,
+            )
+        return not status.endswith(" 0")
+
+    async def revoke_tokens(self, account_id: str, device_id: str | None) -> int:
+        sql = "UPDATE client_tokens SET revoked = TRUE WHERE account_id = $1 AND NOT revoked"
+        args: tuple[str, ...] = (account_id,)
+        if device_id is not None:
+            sql += " AND device_id = $2"
+            args = (account_id, device_id)
+        async with self._connection() as conn:
+            status = await conn.execute(sql, *args)
+        return int(status.rsplit(" ", 1)[1])
+
+
+def _account_row(account: Account) -> tuple[Any, ...]:
+    return (
+        account.id,
+        account.enabled,
+        account.max_sessions,
+        account.policy,
+        account.lease_timeout_s,
+        account.password_hash,
+        account.created_at,
+    )

@@ -1,0 +1,150 @@
+"""PostgreSQL: visitor profiles and linking sessions to them (``VisitorStore``).
+
+The same rule as the SQLite store (``sqlite_visitors.link_visitor``), written for asyncpg; it runs
+inside the session write's transaction. Identity rows are locked (``FOR UPDATE``) so two
+instances linking the same identities at once serialize instead of creating two visitors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from sessionhub.core.contracts import VisitorStore
+from sessionhub.core.ids import new_visitor_id
+from sessionhub.core.records import Identity, SessionRecord
+from sessionhub.core.visitors import Visitor, VisitorProfile, dump_profile, load_profile, merge
+
+# Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
+# the queries only use what both have.
+Connection = Any
+
+_EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
+_IDENTITY_LOCK = 7_345_002  # serializes creating visitors for new identities
+
+
+async def link_visitor(
+    conn: Connection,
+    session_id: str,
+    identities: list[Identity],
+    change: Callable[[VisitorProfile], VisitorProfile] | None,
+    at_ms: int,
+) -> str | None:
+    if identities:
+        # New identities are claimed under one lock, so two instances seeing the same new
+        # customer at once do not create two visitors for them.
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _IDENTITY_LOCK)
+    owners: set[str] = set()
+    for kind, value in identities:
+        owner = await conn.fetchval(
+            "SELECT visitor_id FROM visitor_identities WHERE kind = $1 AND value = $2",
+            kind,
+            value,
+        )
+        if owner is not None:
+            owners.add(owner)
+    current = await conn.fetchval("SELECT visitor_id FROM sessions WHERE id = $1", session_id)
+    if current is not None:
+        owners.add(current)
+    if not owners and not identities:
+        return None
+    if not owners:
+        survivor = new_visitor_id(at_ms)
+        await conn.execute(
+            "INSERT INTO visitors (id, created_at, merged_into, profile) VALUES ($1, $2, NULL, $3)",
+            survivor,
+            at_ms,
+            _EMPTY_PROFILE,
+        )
+    else:
+        survivor = await _merge_visitors(conn, sorted(owners))
+    await conn.executemany(
+        "INSERT INTO visitor_identities (kind, value, visitor_id) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING",
+        [(kind, value, survivor) for kind, value in identities],
+    )
+    await conn.execute("UPDATE sessions SET visitor_id = $1 WHERE id = $2", survivor, session_id)
+    if change is not None:
+        stored = await conn.fetchval(
+            "SELECT profile FROM visitors WHERE id = $1 FOR UPDATE", survivor
+        )
+        profile = change(load_profile(stored))
+        await conn.execute(
+            "UPDATE visitors SET profile = $1 WHERE id = $2",
+            dump_profile(profile).decode(),
+            survivor,
+        )
+    return survivor
+
+
+async def _merge_visitors(conn: Connection, visitor_ids: list[str]) -> str:
+    rows = await conn.fetch(
+        "SELECT id, profile FROM visitors WHERE id = ANY($1::text[])"
+        " ORDER BY created_at, id FOR UPDATE",
+        visitor_ids,
+    )
+    survivor, others = rows[0][0], [row[0] for row in rows[1:]]
+    if not others:
+        return str(survivor)
+    merged = merge(load_profile(rows[0][1]), [load_profile(row[1]) for row in rows[1:]])
+    await conn.execute(
+        "UPDATE visitors SET profile = $1 WHERE id = $2", dump_profile(merged).decode(), survivor
+    )
+    for table in ("visitor_identities", "sessions"):
+        await conn.execute(
+            f"UPDATE {table} SET visitor_id = $1 WHERE visitor_id = ANY($2::text[])",
+            survivor,
+            others,
+        )
+    await conn.execute(
+        "UPDATE visitors SET merged_into = $1, profile = $2"
+        " WHERE id = ANY($3::text[]) OR merged_into = ANY($3::text[])",
+        survivor,
+        _EMPTY_PROFILE,
+        others,
+    )
+    return str(survivor)
+
+
+class PostgresVisitorQueries(VisitorStore):
+    def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
+        raise NotImplementedError
+
+    async def get_visitor(self, visitor_id: str) -> Visitor | None:
+        async with self._connection() as conn:
+            wanted = visitor_id
+            for _ in range(100):  # follow merges; the bound guards a cycle
+                row = await conn.fetchrow(
+                    "SELECT id, created_at, merged_into, profile FROM visitors WHERE id = $1",
+                    wanted,
+                )
+                if row is None:
+                    return None
+                if row[2] is None:
+                    break
+                wanted = row[2]
+            else:
+                return None  # a merge cycle: cannot happen, merges only point at survivors
+            identities = await conn.fetch(
+                "SELECT kind, value FROM visitor_identities WHERE visitor_id = $1"
+                " ORDER BY kind, value",
+                row[0],
+            )
+        return Visitor(row[0], row[1], [(k, v) for k, v in identities], load_profile(row[3]))
+
+    async def find_visitor(self, identity: Identity) -> str | None:
+        async with self._connection() as conn:
+            found = await conn.fetchval(
+                "SELECT visitor_id FROM visitor_identities WHERE kind = $1 AND value = $2",
+                *identity,
+            )
+        return None if found is None else str(found)
+
+    async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:
+        return await self.list_sessions_where("visitor_id = $1", (visitor_id,), "started_at, id")
+
+    async def list_sessions_where(
+        self, where: str, args: tuple[Any, ...], order: str
+    ) -> list[SessionRecord]:
+        raise NotImplementedError
