@@ -55,6 +55,9 @@ _UPDATE_LIVE = (
     "UPDATE sessions SET state = $1, ended_at = $2, end_reason = $3, expires_at = $4,"
     " expiry_reason = $5, data = $6 WHERE id = $7"
 )
+# Fail fast when the server is away: callers answer 503 instead of hanging.
+CONNECT_TIMEOUT_S = 5
+COMMAND_TIMEOUT_S = 10
 _MIGRATION_LOCK = 7_345_001  # pg_advisory_lock key: one instance migrates at a time
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.decode
@@ -94,7 +97,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
     async def open(self) -> None:
         driver = _driver()
         try:
-            first = await driver.connect(self._dsn)
+            first = await driver.connect(self._dsn, timeout=CONNECT_TIMEOUT_S)
             try:
                 await first.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             finally:
@@ -104,6 +107,8 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 min_size=1,
                 max_size=self._max,
                 server_settings={"search_path": self.schema},
+                timeout=CONNECT_TIMEOUT_S,
+                command_timeout=COMMAND_TIMEOUT_S,
             )
         except (OSError, driver.PostgresError, driver.InterfaceError) as error:
             raise StoreUnavailableError(f"cannot reach PostgreSQL: {error}") from error
