@@ -11,6 +11,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio
+import redis.exceptions
 
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
@@ -58,6 +60,30 @@ def postgres_server() -> str:
             pytest.fail(message)
         pytest.skip(f"{message}: {HOW_TO_RUN}")
     return POSTGRES_URL
+
+
+REDIS_URL = os.environ.get("SESSIONHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis under test. In CI an unreachable server fails the run, never skips it."""
+
+    async def probe() -> None:
+        client = redis.asyncio.from_url(REDIS_URL, socket_connect_timeout=5)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, redis.exceptions.RedisError) as error:
+        message = f"Redis at {mask_url(REDIS_URL)} is unreachable ({error})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(f"{message}: start it (see .ci/run) or set SESSIONHUB_TEST_REDIS_URL")
+    return REDIS_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -127,9 +127,16 @@ async def test_one_service_across_three_instances(database: str) -> None:
             assert len(detail["events"]) == len(TIMELINE_1) + 1
 
 
-async def test_play_log_rate_limit_holds_across_instances(database: str) -> None:
+@pytest.mark.parametrize("hot_state", ["database", "redis"])
+async def test_play_log_rate_limit_holds_across_instances(
+    database: str, hot_state: str, request: pytest.FixtureRequest
+) -> None:
     await tenant(database, 0, limit=1)
-    with three_instances(database) as servers:
+    env = {}
+    if hot_state == "redis":
+        redis_url = request.getfixturevalue("redis_server")
+        env["SESSIONHUB_REDIS_URL"] = f"{redis_url}?prefix=mi-{uuid.uuid4().hex[:10]}:"
+    with three_instances(database, **env) as servers:
         async with clients(servers) as spread:
             signer = Client("partner", client_secret="partner-secret")
             played = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))

@@ -26,6 +26,7 @@ from sessionhub.dialects.nagra import routes as nagra_routes
 from sessionhub.dialects.nuance import routes as nuance_routes
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
+from sessionhub.stores.redis import RedisRequestGate
 from sessionhub.web import (
     Mount,
     Receive,
@@ -64,9 +65,14 @@ class SessionHub:
         self.engagement = EngagementService(self.store, self.clock)
         self.clients = ClientService(self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s)
         self.visitors = VisitorService(self.store, self.clock)
+        # Nonces and rate buckets: Redis when configured, else the database.
+        self.gate: RedisRequestGate | None = (
+            RedisRequestGate(settings.redis_url) if settings.redis_url else None
+        )
         self.consumers = ConsumerService(
             self.store,
             self.clock,
+            gate=self.gate,
             rate_per_s=settings.playlog_rate_per_s,
             nonce_window_s=settings.oauth1_window_s,
         )
@@ -93,6 +99,8 @@ class SessionHub:
 
     async def startup(self, *, sweep: bool = True) -> None:
         await self.store.open()
+        if self.gate is not None:
+            await self.gate.open()
         if sweep:
             self._sweeper = asyncio.create_task(
                 self.sessions.sweep_forever(self.settings.sweep_interval_s)
@@ -104,6 +112,8 @@ class SessionHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+        if self.gate is not None:
+            await self.gate.close()
         await self.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -148,6 +158,8 @@ class SessionHub:
 
     async def _readyz(self, request: Request) -> Response:
         await self.store.ping()
+        if self.gate is not None:
+            await self.gate.ping()
         return Response(200, b'{"status":"ready"}')
 
 

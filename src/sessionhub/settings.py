@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -79,6 +80,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             store_for_url(settings.database_url)
         except (UnsupportedURLError, ValueError) as error:
             raise SettingsError(f"{PREFIX}DATABASE_URL: {error}") from None
+        if settings.redis_url is not None and urlsplit(settings.redis_url).scheme not in (
+            "redis",
+            "rediss",
+            "unix",
+        ):
+            raise SettingsError(f"{PREFIX}REDIS_URL: use redis://, rediss:// or unix://")
         return settings
 
     def media(self) -> MediaSettings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import string
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
@@ -16,7 +16,7 @@ from oauthlib.oauth1.rfc5849 import errors as oauth_errors
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
 from sessionhub.core.clock import Clock
-from sessionhub.core.contracts import ConsumerStore
+from sessionhub.core.contracts import ConsumerStore, RequestGate
 from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, SessionhubError
 from sessionhub.core.playlogs import COUNTRIES, INVALID_VALUE, REQUIRED_MISSING, LogInputError
 
@@ -68,22 +68,29 @@ class CountryNotAllowedError(NotAuthenticatedError):
 
 
 def take(bucket: Bucket | None, now_ms: int, rate: int) -> tuple[Bucket, RateDecision]:
-    """Take one request from a bucket of ``rate`` requests refilled at ``rate`` per second."""
+    """Take one request from a bucket of ``rate`` requests refilled at ``rate`` per second.
+
+    The Redis gate runs the same steps in Lua (``stores/redis.py``); a test holds them equal.
+    """
     if bucket is None:
         bucket = Bucket(float(rate), now_ms)
     tokens = min(float(rate), bucket.tokens + (now_ms - bucket.updated_at) * rate / 1000)
     allowed = tokens >= 1
     if allowed:
         tokens -= 1
+    return Bucket(tokens, now_ms), rate_decision(tokens, allowed, now_ms, rate)
+
+
+def rate_decision(tokens: float, allowed: bool, now_ms: int, rate: int) -> RateDecision:
+    """The answer (and headers) for a bucket left with ``tokens`` after this request."""
     full_in_s = (rate - tokens) / rate
-    decision = RateDecision(
+    return RateDecision(
         allowed=allowed,
         limit=rate,
         remaining=int(tokens),
         reset_at_s=math.ceil(now_ms / 1000 + full_in_s),
         retry_after_s=0 if allowed else max(1, math.ceil((1 - tokens) / rate)),
     )
-    return Bucket(tokens, now_ms), decision
 
 
 class SignedRequest(msgspec.Struct):
@@ -164,9 +171,17 @@ class Verified(msgspec.Struct):
 
 class ConsumerService:
     def __init__(
-        self, store: ConsumerStore, clock: Clock, *, rate_per_s: int = 5, nonce_window_s: int = 600
+        self,
+        store: ConsumerStore,
+        clock: Clock,
+        *,
+        gate: RequestGate | None = None,
+        rate_per_s: int = 5,
+        nonce_window_s: int = 600,
     ) -> None:
+        """``gate`` keeps nonces and rate buckets; by default the store (every Store is one)."""
         self._store = store
+        self._gate = gate if gate is not None else cast(RequestGate, store)
         self._clock = clock
         self.rate_per_s = rate_per_s
         self.nonce_window_s = nonce_window_s
@@ -235,13 +250,13 @@ class ConsumerService:
             RateLimitedError: over the limit (its decision carries the headers to send).
         """
         now = self._clock.now_ms()
-        rate = self.rate_per_s
-
-        def bucket_step(bucket: Bucket | None) -> tuple[Bucket, RateDecision]:
-            return take(bucket, now, rate)
-
-        check = await self._store.check_request(
-            consumer.key, nonce, timestamp, now, now - 2 * self.nonce_window_s * 1000, bucket_step
+        check = await self._gate.check_request(
+            consumer.key,
+            nonce,
+            timestamp,
+            now,
+            now - 2 * self.nonce_window_s * 1000,
+            self.rate_per_s,
         )
         if check.replayed or check.rate is None:
             raise NotAuthenticatedError("Nonce has already been used")

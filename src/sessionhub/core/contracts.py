@@ -19,7 +19,7 @@ from sessionhub.core.records import (
 if TYPE_CHECKING:
     from sessionhub.core.accounts import Account, ClientToken, Content, Device
     from sessionhub.core.clients import ApiClient, BearerToken
-    from sessionhub.core.consumers import Bucket, Consumer, RateDecision, RequestCheck
+    from sessionhub.core.consumers import Consumer, RequestCheck
     from sessionhub.core.playlogs import PlayLog, ReportRow
     from sessionhub.core.visitors import Visitor
 
@@ -243,7 +243,7 @@ class PlayLogStore(abc.ABC):
 
 
 class ConsumerStore(abc.ABC):
-    """OAuth 1.0a consumers, the nonces they used, and their rate-limit buckets."""
+    """OAuth 1.0a consumers."""
 
     @abc.abstractmethod
     async def add_consumer(self, consumer: Consumer) -> None:
@@ -251,6 +251,13 @@ class ConsumerStore(abc.ABC):
 
     @abc.abstractmethod
     async def get_consumer(self, key: str) -> Consumer | None: ...
+
+
+class RequestGate(abc.ABC):
+    """Per-request hot state of OAuth 1.0a callers: used nonces and rate-limit buckets.
+
+    The SQL stores keep it in their database; with Redis configured it lives there instead.
+    """
 
     @abc.abstractmethod
     async def check_request(
@@ -260,11 +267,12 @@ class ConsumerStore(abc.ABC):
         timestamp: str,
         now_ms: int,
         forget_before_ms: int,
-        bucket_step: Callable[[Bucket | None], tuple[Bucket, RateDecision]],
+        rate_per_s: int,
     ) -> RequestCheck:
         """In one atomic step: record the nonce (a replay if ``(key, nonce, timestamp)`` was
-        seen), and unless replayed apply ``bucket_step`` to the key's bucket and keep its
-        result. Nonces seen before ``forget_before_ms`` may be forgotten."""
+        seen), and unless replayed take one request from the key's token bucket (``rate_per_s``
+        requests, refilled at ``rate_per_s`` per second; ``sessionhub.core.consumers.take`` is
+        the rule). Nonces seen before ``forget_before_ms`` may be forgotten."""
 
 
 class Store(SessionStore, AccountStore, VisitorStore, ClientStore, PlayLogStore, ConsumerStore):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sessionhub.core.clients import ApiClient, BearerToken
-from sessionhub.core.consumers import Bucket, Consumer, RateDecision, RequestCheck
-from sessionhub.core.contracts import ClientStore, ConsumerStore, PlayLogStore
+from sessionhub.core.consumers import Bucket, Consumer, RequestCheck, take
+from sessionhub.core.contracts import ClientStore, ConsumerStore, PlayLogStore, RequestGate
 from sessionhub.core.errors import AlreadyExistsError
 from sessionhub.core.playlogs import PlayLog, ReportRow
 
@@ -38,7 +38,7 @@ _COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column nam
 REPORT_CHUNK = 1000
 
 
-class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore):
+class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore, RequestGate):
     def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
         raise NotImplementedError
 
@@ -125,7 +125,7 @@ class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore):
         timestamp: str,
         now_ms: int,
         forget_before_ms: int,
-        bucket_step: Callable[[Bucket | None], tuple[Bucket, RateDecision]],
+        rate_per_s: int,
     ) -> RequestCheck:
         async with self._transaction() as conn:
             await conn.execute("DELETE FROM oauth_nonces WHERE seen_at < $1", forget_before_ms)
@@ -149,7 +149,7 @@ class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore):
             )
             assert row is not None  # inserted just above if it was missing
             current = None if row[0] < 0 else Bucket(row[0], row[1])  # -1: a new bucket
-            bucket, decision = bucket_step(current)
+            bucket, decision = take(current, now_ms, rate_per_s)
             await conn.execute(
                 "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE key = $1",
                 key,

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
-from sessionhub.core.consumers import Bucket, Consumer, RateDecision, RequestCheck
-from sessionhub.core.contracts import ConsumerStore, PlayLogStore
+from sessionhub.core.consumers import Bucket, Consumer, RequestCheck, take
+from sessionhub.core.contracts import ConsumerStore, PlayLogStore, RequestGate
 from sessionhub.core.errors import AlreadyExistsError
 from sessionhub.core.playlogs import PlayLog, ReportRow
 
@@ -33,7 +33,7 @@ _DIMENSIONS = {
 REPORT_CHUNK = 1000
 
 
-class SQLitePlayLogQueries(PlayLogStore, ConsumerStore):
+class SQLitePlayLogQueries(PlayLogStore, ConsumerStore, RequestGate):
     def _write(self, op: Callable[[sqlite3.Connection], Any]) -> Awaitable[Any]:
         raise NotImplementedError
 
@@ -141,7 +141,7 @@ class SQLitePlayLogQueries(PlayLogStore, ConsumerStore):
         timestamp: str,
         now_ms: int,
         forget_before_ms: int,
-        bucket_step: Callable[[Bucket | None], tuple[Bucket, RateDecision]],
+        rate_per_s: int,
     ) -> RequestCheck:
         def check(conn: sqlite3.Connection) -> RequestCheck:
             conn.execute("DELETE FROM oauth_nonces WHERE seen_at < ?", (forget_before_ms,))
@@ -155,7 +155,9 @@ class SQLitePlayLogQueries(PlayLogStore, ConsumerStore):
             row = conn.execute(
                 "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", (key,)
             ).fetchone()
-            bucket, decision = bucket_step(None if row is None else Bucket(row[0], row[1]))
+            bucket, decision = take(
+                None if row is None else Bucket(row[0], row[1]), now_ms, rate_per_s
+            )
             conn.execute(
                 "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens,"

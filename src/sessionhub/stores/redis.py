@@ -1,0 +1,112 @@
+"""Redis for hot state: OAuth 1.0a nonces and per-key rate-limit buckets (``RequestGate``).
+
+Both are checked in one Lua script, one round trip, atomic across every instance: the nonce is
+set with NX (a replay finds it) and expires after the timestamp window; the token bucket is a
+hash refilled and taken from in the same script. The bucket arithmetic mirrors
+``sessionhub.core.consumers.take`` (a test holds the two equal); Python turns the remaining
+tokens into the decision with the core's ``rate_decision``.
+
+``?prefix=NAME`` in the URL prefixes every key (tests give each test its own).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from sessionhub.core.consumers import RequestCheck, rate_decision
+from sessionhub.core.contracts import RequestGate
+from sessionhub.core.errors import StoreUnavailableError
+
+BUCKET_IDLE_MS = 60_000  # an idle bucket is full again long before this; then it may go
+
+# KEYS: nonce key, bucket key. ARGV: now (ms), rate (per second), nonce TTL (ms), bucket TTL.
+# Returns {1} for a replay, else {0, allowed (0/1), tokens left (string, keeps the fraction)}.
+CHECK_REQUEST = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then
+  return {1}
+end
+local now, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[2], 'tokens', 'updated_at')
+local tokens, updated = rate, now
+if state[1] then
+  tokens, updated = tonumber(state[1]), tonumber(state[2])
+end
+tokens = math.min(rate, tokens + (now - updated) * rate / 1000)
+local allowed = 0
+if tokens >= 1 then
+  allowed = 1
+  tokens = tokens - 1
+end
+redis.call('HSET', KEYS[2], 'tokens', string.format('%.17g', tokens), 'updated_at', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return {0, allowed, string.format('%.17g', tokens)}
+"""
+
+
+def _driver() -> Any:
+    try:
+        return importlib.import_module("redis.asyncio")
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise StoreUnavailableError(
+            "Redis needs redis-py: pip install 'sessionhub[redis]'"
+        ) from None
+
+
+class RedisRequestGate(RequestGate):
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        options = dict(parse_qsl(parts.query))
+        self.prefix = options.pop("prefix", "sessionhub:")
+        self._url = parts._replace(query=urlencode(options)).geturl()
+        self._client: Any = None
+        self._script: Any = None
+
+    def __repr__(self) -> str:
+        return f"RedisRequestGate(prefix={self.prefix!r})"
+
+    async def open(self) -> None:
+        driver = _driver()
+        self._client = driver.from_url(
+            self._url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10
+        )
+        self._script = self._client.register_script(CHECK_REQUEST)
+        await self.ping()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def ping(self) -> None:
+        # A lambda, not self._client.ping: the client exists only once open() ran.
+        await self._call(lambda: self._client.ping())  # noqa: PLW0108
+
+    async def check_request(
+        self,
+        key: str,
+        nonce: str,
+        timestamp: str,
+        now_ms: int,
+        forget_before_ms: int,
+        rate_per_s: int,
+    ) -> RequestCheck:
+        keys = [f"{self.prefix}nonce:{key}:{timestamp}:{nonce}", f"{self.prefix}bucket:{key}"]
+        args = [now_ms, rate_per_s, max(1, now_ms - forget_before_ms), BUCKET_IDLE_MS]
+        result = await self._call(lambda: self._script(keys=keys, args=args))
+        if int(result[0]) == 1:
+            return RequestCheck(replayed=True, rate=None)
+        tokens = float(result[2])
+        return RequestCheck(
+            replayed=False, rate=rate_decision(tokens, bool(int(result[1])), now_ms, rate_per_s)
+        )
+
+    async def _call(self, command: Any) -> Any:
+        if self._client is None:
+            raise StoreUnavailableError("the Redis gate is not open")
+        exceptions = importlib.import_module("redis.exceptions")
+        try:
+            return await command()
+        except (OSError, exceptions.ConnectionError, exceptions.TimeoutError) as error:
+            raise StoreUnavailableError(f"Redis is unavailable: {error}") from error
