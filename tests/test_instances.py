@@ -127,16 +127,20 @@ async def test_one_service_across_three_instances(database: str) -> None:
             assert len(detail["events"]) == len(TIMELINE_1) + 1
 
 
-@pytest.mark.parametrize("hot_state", ["database", "redis"])
+@pytest.fixture(params=["database", "redis"])
+def hot_state_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Where nonces and rate buckets live: the database, or Redis (resolved outside a loop)."""
+    if request.param == "database":
+        return {}
+    redis_url = request.getfixturevalue("redis_server")
+    return {"SESSIONHUB_REDIS_URL": f"{redis_url}?prefix=mi-{uuid.uuid4().hex[:10]}:"}
+
+
 async def test_play_log_rate_limit_holds_across_instances(
-    database: str, hot_state: str, request: pytest.FixtureRequest
+    database: str, hot_state_env: dict[str, str]
 ) -> None:
     await tenant(database, 0, limit=1)
-    env = {}
-    if hot_state == "redis":
-        redis_url = request.getfixturevalue("redis_server")
-        env["SESSIONHUB_REDIS_URL"] = f"{redis_url}?prefix=mi-{uuid.uuid4().hex[:10]}:"
-    with three_instances(database, **env) as servers:
+    with three_instances(database, **hot_state_env) as servers:
         async with clients(servers) as spread:
             signer = Client("partner", client_secret="partner-secret")
             played = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
