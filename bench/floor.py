@@ -11,6 +11,9 @@ import msgspec
 
 from sessionhub.dialects.adobe.schemas import event_decoder
 from sessionhub.dialects.massivemusic.schemas import DECODERS as PLAYLOG_DECODERS
+from sessionhub.dialects.nagra.schemas import setup_decoder
+
+_SRM_OK = b'{"successResponse":{"sessionId":"cfd48f8a-4c33-4c0e-ba52-6632e8810d3e","timeout":30}}'
 
 _preview_decoder = PLAYLOG_DECODERS["preview"]
 
@@ -37,16 +40,26 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
     try:
-        if scope["path"].startswith("/1.2/"):
+        if scope["path"].startswith("/srm/"):
+            if scope["method"] == "POST":
+                setup_decoder.decode(body)
+                status, headers, reply = 200, _json_headers(_SRM_OK), _SRM_OK
+            else:
+                status, headers, reply = 200, [(b"content-length", b"0")], b""
+        elif scope["path"].startswith("/1.2/"):
             _preview_decoder.decode(body)
-            status, headers = 200, _OK_EMPTY
+            status, headers, reply = 200, _OK_EMPTY, b"{}"
         elif scope["path"].endswith("sessions"):
             event_decoder.decode(body)
-            status, headers = 201, _CREATED
+            status, headers, reply = 201, _CREATED, b""
         else:
             event_decoder.decode(body)
-            status, headers = 204, _NO_CONTENT
+            status, headers, reply = 204, _NO_CONTENT, b""
     except msgspec.DecodeError:
-        status, headers = 400, _NO_CONTENT
+        status, headers, reply = 400, _NO_CONTENT, b""
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"{}" if status == 200 else b""})
+    await send({"type": "http.response.body", "body": reply})
+
+
+def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]

@@ -31,9 +31,13 @@ from tests.dialects.adobe.payloads import start
 from tests.server import free_port, running_server
 
 from bench import playlogs
+from sessionhub.core.accounts import AccountService
+from sessionhub.core.clock import SystemClock
+from sessionhub.stores import store_for_url
 
 BENCH = Path(__file__).resolve().parent
 SESSIONS_FOR_PINGS = 2_000
+DEVICES_FOR_SRM = 2_000
 
 
 def wrk(url: str, script: str, duration: int, *args: str) -> dict[str, float]:
@@ -144,15 +148,53 @@ def print_playlogs(result: dict[str, Any]) -> None:
     print()
 
 
+async def srm_tenant(database: str, devices: int) -> list[str]:
+    """Households of two devices (limit 3, so never at the limit), one title, a Client-Token
+    per device. Realistic accounts hold a handful of live sessions, and admission reads them."""
+    store = store_for_url(database)
+    await store.open()
+    try:
+        accounts = AccountService(store, SystemClock())
+        households = [(f"H{i // 2}", f"d{i}") for i in range(devices)]
+        if await store.get_account("H0") is None:
+            await accounts.add_content("100001V3D", "COD")
+            for account in sorted({account for account, _ in households}):
+                await accounts.add_account(account, max_sessions=3)
+                await accounts.entitle(account, "100001V3D")
+            await asyncio.gather(*(accounts.add_device(a, d) for a, d in households))
+        issued = await asyncio.gather(*(accounts.issue_token(a, d) for a, d in households))
+        return [token.token for token in issued]
+    finally:
+        await store.close()
+
+
+def srm_sessions(url: str, tokens: list[str]) -> list[str]:
+    """One live session per device: "sessionId token" lines for the keep-alive script."""
+    lines = []
+    body = {"content": {"contentID": "100001V3D", "contentType": "COD"}}
+    with httpx.Client(base_url=url) as client:
+        for token in tokens:
+            answer = client.post("/srm/sessions", json=body, headers={"Client-Token": token})
+            lines.append(f"{answer.json()['successResponse']['sessionId']} {token}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median kept)")
     parser.add_argument(
         "--only",
-        default="sessionStart,ping,playlogs",
-        help="comma-separated scenarios to run (sessionStart, ping, playlogs)",
+        default="sessionStart,ping,srmSetup,keepalive,playlogs",
+        help="comma-separated scenarios: sessionStart, ping, srmSetup, keepalive, playlogs",
     )
+    parser.add_argument(
+        "--database",
+        help="SESSIONHUB_DATABASE_URL for sessionhub (default: a fresh SQLite file); for"
+        " PostgreSQL give a fresh ?schema=",
+    )
+    parser.add_argument("--redis", help="SESSIONHUB_REDIS_URL for sessionhub (default: none)")
+    parser.add_argument("--workers", type=int, default=1, help="sessionhub worker processes")
     parser.add_argument(
         "--playlog-batches", type=int, default=300, help="500-log batches per play-log run"
     )
@@ -164,13 +206,24 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, float]]] = {}
     floor, floor_url = start_floor()
     with tempfile.TemporaryDirectory() as tmp:
-        database = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        with running_server(database) as server:
+        database = options.database or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        env = {"SESSIONHUB_SRM_LEASE_TIMEOUT_S": "3600"}  # no lapses while the floor runs
+        if options.redis:
+            env["SESSIONHUB_REDIS_URL"] = options.redis
+        tokens = asyncio.run(srm_tenant(database, DEVICES_FOR_SRM))
+        with running_server(database, workers=options.workers, **env) as server:
             sids_file = Path(tmp) / "sids.txt"
             sids_file.write_text("\n".join(create_sessions(server.url, SESSIONS_FOR_PINGS)))
+            tokens_file = Path(tmp) / "tokens.txt"
+            tokens_file.write_text("\n".join(tokens))
+            live_file = Path(tmp) / "live.txt"
+            live_file.write_text("\n".join(srm_sessions(server.url, tokens)))
             scenarios = {
                 "sessionStart": ("session_start.lua", ()),
                 "ping": ("ping.lua", (str(sids_file),)),
+                # keep-alive first: setup replaces each device's session, ending those
+                "keepalive": ("srm_keepalive.lua", (str(live_file),)),
+                "srmSetup": ("srm_setup.lua", (str(tokens_file),)),
             }
             for name, (script, args) in scenarios.items():
                 if name not in options.only:
