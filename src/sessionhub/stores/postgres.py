@@ -34,18 +34,21 @@ from sessionhub.core.records import (
 from sessionhub.stores.postgres_accounts import PostgresAccountQueries
 from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
 from sessionhub.stores.postgres_visitors import PostgresVisitorQueries, link_visitor
+from sessionhub.stores.rows import (
+    LIVE_COLUMNS,
+    SESSION_COLUMNS,
+    event_row,
+    live_update_args,
+    session_from,
+    session_row,
+)
 
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
 # the queries only use what both have.
 Connection = Any
 
-_LIVE = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
-_SESSION = (
-    "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
-    f" {_LIVE}"
-)
 _INSERT_SESSION = (
-    f"INSERT INTO sessions ({_SESSION}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"
+    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"
 )
 _INSERT_EVENT = (
     "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
@@ -152,11 +155,11 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
         driver = _driver()
         async with self._transaction() as conn:
             try:
-                await conn.execute(_INSERT_SESSION, *_session_row(record))
+                await conn.execute(_INSERT_SESSION, *session_row(record))
             except driver.UniqueViolationError:
                 raise ValueError(f"session {record.id} exists already") from None
             if events:
-                await conn.executemany(_INSERT_EVENT, [_event_row(e) for e in events])
+                await conn.executemany(_INSERT_EVENT, [event_row(e) for e in events])
             if record.identities:
                 await link_visitor(conn, record.id, record.identities, None, record.started_at)
 
@@ -181,7 +184,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                     [(now_ms, reason, session_id) for session_id, reason in decision.end],
                 )
             if decision.admit:
-                await conn.execute(_INSERT_SESSION, *_session_row(record))
+                await conn.execute(_INSERT_SESSION, *session_row(record))
                 if record.identities:
                     await link_visitor(conn, record.id, record.identities, None, now_ms)
             return decision
@@ -189,23 +192,13 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
         async with self._transaction() as conn:
             row = await conn.fetchrow(
-                f"SELECT {_LIVE} FROM sessions WHERE id = $1 FOR UPDATE", session_id
+                f"SELECT {LIVE_COLUMNS} FROM sessions WHERE id = $1 FOR UPDATE", session_id
             )
             change = updater(None if row is None else LiveState(*row))
             if change.events:
-                await conn.executemany(_INSERT_EVENT, [_event_row(e) for e in change.events])
+                await conn.executemany(_INSERT_EVENT, [event_row(e) for e in change.events])
             if change.live is not None:
-                live = change.live
-                await conn.execute(
-                    _UPDATE_LIVE,
-                    live.state,
-                    live.ended_at,
-                    live.end_reason,
-                    live.expires_at,
-                    live.expiry_reason,
-                    live.data,
-                    session_id,
-                )
+                await conn.execute(_UPDATE_LIVE, *live_update_args(change.live, session_id))
             if change.identities or change.visitor_change is not None:
                 await link_visitor(
                     conn, session_id, change.identities, change.visitor_change, change.at_ms
@@ -214,8 +207,10 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self._connection() as conn:
-            row = await conn.fetchrow(f"SELECT {_SESSION} FROM sessions WHERE id = $1", session_id)
-        return None if row is None else _session(row)
+            row = await conn.fetchrow(
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1", session_id
+            )
+        return None if row is None else session_from(row)
 
     async def list_sessions(
         self,
@@ -255,22 +250,22 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 "(started_at, id) < (SELECT started_at, id FROM sessions WHERE id ="
                 f" {arg(before_id)})"
             )
-        sql = f"SELECT {_SESSION} FROM sessions"
+        sql = f"SELECT {SESSION_COLUMNS} FROM sessions"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY started_at DESC, id DESC LIMIT {arg(limit)}"
         async with self._connection() as conn:
             rows = await conn.fetch(sql, *args)
-        return [_session(row) for row in rows]
+        return [session_from(row) for row in rows]
 
     async def list_sessions_where(
         self, where: str, args: tuple[Any, ...], order: str
     ) -> list[SessionRecord]:
         async with self._connection() as conn:
             rows = await conn.fetch(
-                f"SELECT {_SESSION} FROM sessions WHERE {where} ORDER BY {order}", *args
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY {order}", *args
             )
-        return [_session(row) for row in rows]
+        return [session_from(row) for row in rows]
 
     async def list_events(self, session_id: str) -> list[EventRecord]:
         async with self._connection() as conn:
@@ -321,49 +316,3 @@ async def migrate(conn: Connection) -> list[str]:
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
     return applied
-
-
-def _session_row(record: SessionRecord) -> tuple[Any, ...]:
-    live = record.live
-    return (
-        record.id,
-        record.started_at,
-        _json_encode(record.params).decode(),
-        _json_encode(record.custom_metadata).decode(),
-        record.account_id,
-        record.device_id,
-        record.content_id,
-        record.visitor_id,
-        live.api,
-        live.state,
-        live.ended_at,
-        live.end_reason,
-        live.expires_at,
-        live.expiry_reason,
-        live.data,
-    )
-
-
-def _session(row: Any) -> SessionRecord:
-    return SessionRecord(
-        id=row[0],
-        started_at=row[1],
-        params=_json_decode(row[2]),
-        custom_metadata=_json_decode(row[3]),
-        account_id=row[4],
-        device_id=row[5],
-        content_id=row[6],
-        visitor_id=row[7],
-        live=LiveState(*row[8:]),
-    )
-
-
-def _event_row(event: EventRecord) -> tuple[Any, ...]:
-    return (
-        event.session_id,
-        event.ts,
-        event.event_type,
-        event.playhead,
-        event.received_at,
-        event.body,
-    )

@@ -8,13 +8,22 @@ from typing import Any
 from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
+from sessionhub.stores.rows import (
+    ACCOUNT_COLUMNS,
+    CREDENTIALS_SELECT,
+    TOKEN_COLUMNS,
+    account_from,
+    account_row,
+    credentials_from,
+    token_from,
+)
 
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
 # the queries only use what both have.
 Connection = Any
 
-_ACCOUNT = "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at"
-_TOKEN = "token_hash, account_id, device_id, issued_at, expires_at, revoked"
+_ACCOUNT = ACCOUNT_COLUMNS
+_TOKEN = TOKEN_COLUMNS
 
 
 class PostgresAccountQueries(AccountStore):
@@ -51,12 +60,12 @@ class PostgresAccountQueries(AccountStore):
     async def add_account(self, account: Account) -> None:
         await self._insert(
             f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            _account_row(account),
+            account_row(account),
             f"Account {account.id}",
         )
 
     async def save_account(self, account: Account) -> None:
-        row = _account_row(account)
+        row = account_row(account)
         await self._update(
             "UPDATE accounts SET enabled = $2, max_sessions = $3, policy = $4,"
             " lease_timeout_s = $5, password_hash = $6, created_at = $7 WHERE id = $1",
@@ -66,11 +75,12 @@ class PostgresAccountQueries(AccountStore):
 
     async def get_account(self, account_id: str) -> Account | None:
         row = await self._row(f"SELECT {_ACCOUNT} FROM accounts WHERE id = $1", account_id)
-        return None if row is None else Account(*row)
+        return None if row is None else account_from(row)
 
     async def list_accounts(self) -> list[Account]:
         return [
-            Account(*r) for r in await self._rows(f"SELECT {_ACCOUNT} FROM accounts ORDER BY id")
+            account_from(r)
+            for r in await self._rows(f"SELECT {_ACCOUNT} FROM accounts ORDER BY id")
         ]
 
     async def add_device(self, device: Device) -> None:
@@ -171,25 +181,13 @@ class PostgresAccountQueries(AccountStore):
         row = await self._row(
             f"SELECT {_TOKEN} FROM client_tokens WHERE token_hash = $1", token_hash
         )
-        return None if row is None else ClientToken(*row)
+        return None if row is None else token_from(row)
 
     async def get_credentials(
         self, token_hash: str
     ) -> tuple[ClientToken, Account | None, Device | None] | None:
-        row = await self._row(
-            f"SELECT {', '.join('t.' + c for c in _TOKEN.split(', '))},"
-            f" {', '.join('a.' + c for c in _ACCOUNT.split(', '))}, d.enabled, d.created_at"
-            " FROM client_tokens t LEFT JOIN accounts a ON a.id = t.account_id"
-            " LEFT JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id"
-            " WHERE t.token_hash = $1",
-            token_hash,
-        )
-        if row is None:
-            return None
-        token = ClientToken(*row[:6])
-        account = None if row[6] is None else Account(*row[6:13])
-        device = None if row[13] is None else Device(row[1], row[2], row[13], row[14])
-        return token, account, device
+        row = await self._row(f"{CREDENTIALS_SELECT} WHERE t.token_hash = $1", token_hash)
+        return credentials_from(row)
 
     async def revoke_token(self, token_hash: str) -> bool:
         async with self._connection() as conn:
@@ -208,15 +206,3 @@ class PostgresAccountQueries(AccountStore):
         async with self._connection() as conn:
             status = await conn.execute(sql, *args)
         return int(status.rsplit(" ", 1)[1])
-
-
-def _account_row(account: Account) -> tuple[Any, ...]:
-    return (
-        account.id,
-        account.enabled,
-        account.max_sessions,
-        account.policy,
-        account.lease_timeout_s,
-        account.password_hash,
-        account.created_at,
-    )

@@ -21,7 +21,7 @@ from sessionhub.core.visitors import Visitor, VisitorProfile, dump_profile, load
 Connection = Any
 
 _EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
-_IDENTITY_LOCK = 7_345_002  # serializes creating visitors for new identities
+_IDENTITY_LOCK = 7345  # first key of the per-identity advisory locks (two int4 keys)
 
 
 async def link_visitor(
@@ -31,10 +31,13 @@ async def link_visitor(
     change: Callable[[VisitorProfile], VisitorProfile] | None,
     at_ms: int,
 ) -> str | None:
-    if identities:
-        # New identities are claimed under one lock, so two instances seeing the same new
-        # customer at once do not create two visitors for them.
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _IDENTITY_LOCK)
+    # Each identity is claimed under a lock of its own (in a fixed order, so two transactions
+    # never wait on each other in a circle): two instances seeing the same new customer at once
+    # create one visitor, and writes about different people never wait for each other.
+    for kind, value in sorted(set(identities)):
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", _IDENTITY_LOCK, f"{kind}:{value}"
+        )
     owners: set[str] = set()
     for kind, value in identities:
         owner = await conn.fetchval(

@@ -32,6 +32,14 @@ from sessionhub.core.records import (
     SessionStateName,
     Updater,
 )
+from sessionhub.stores.rows import (
+    LIVE_COLUMNS,
+    SESSION_COLUMNS,
+    event_row,
+    live_update_args,
+    session_from,
+    session_row,
+)
 from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
 from sessionhub.stores.sqlite_clients import SQLiteClientQueries
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
@@ -58,13 +66,8 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-_LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
-_SESSION_COLUMNS = (
-    "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
-    f" {_LIVE_COLUMNS}"
-)
 _INSERT_SESSION = (
-    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({_marks(len(_SESSION_COLUMNS.split(',')))})"
+    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({_marks(len(SESSION_COLUMNS.split(',')))})"
 )
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
@@ -188,8 +191,8 @@ class SQLiteSessionStore(
     # -- writes ------------------------------------------------------------------------------
 
     async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
-        row = _session_row(record)
-        event_rows = [_event_row(event) for event in events]
+        row = session_row(record)
+        event_rows = [event_row(event) for event in events]
 
         def insert(conn: sqlite3.Connection) -> None:
             try:
@@ -203,7 +206,7 @@ class SQLiteSessionStore(
         await self._write(insert)
 
     async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
-        row = _session_row(record)
+        row = session_row(record)
 
         def admit(conn: sqlite3.Connection) -> AdmissionDecision:
             # Runs inside the batch transaction, which holds SQLite's write lock: nothing else
@@ -324,10 +327,10 @@ class SQLiteSessionStore(
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = await self._read(
             lambda conn: conn.execute(
-                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
         )
-        return None if row is None else _session(row)
+        return None if row is None else session_from(row)
 
     async def list_sessions(
         self,
@@ -361,20 +364,20 @@ class SQLiteSessionStore(
         if before_id is not None:
             where.append("(started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?)")
             args.append(before_id)
-        sql = f"SELECT {_SESSION_COLUMNS} FROM sessions"
+        sql = f"SELECT {SESSION_COLUMNS} FROM sessions"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
         args.append(limit)
         rows = await self._read(lambda conn: conn.execute(sql, args).fetchall())
-        return [_session(row) for row in rows]
+        return [session_from(row) for row in rows]
 
     async def list_sessions_where(
         self, where: str, args: tuple[Any, ...], order: str
     ) -> list[SessionRecord]:
-        sql = f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY {order}"
+        sql = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY {order}"
         rows = await self._read(lambda conn: conn.execute(sql, args).fetchall())
-        return [_session(row) for row in rows]
+        return [session_from(row) for row in rows]
 
     async def list_events(self, session_id: str) -> list[EventRecord]:
         rows = await self._read(
@@ -440,7 +443,7 @@ class _PendingUpdates:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = self._conn.execute(
-                f"SELECT id, {_LIVE_COLUMNS} FROM sessions WHERE id IN ({_marks(len(chunk))})",
+                f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id IN ({_marks(len(chunk))})",
                 chunk,
             )
             for row in rows:
@@ -455,7 +458,7 @@ class _PendingUpdates:
             return (False, error)
         if change.live is not None:
             self._lives[op.session_id] = self._changed[op.session_id] = change.live
-        self._events.extend(_event_row(event) for event in change.events)
+        self._events.extend(event_row(event) for event in change.events)
         if change.identities or change.visitor_change is not None:
             # Visitor work is not set-based: write the batch so far, then link in order.
             self.write_out()
@@ -475,10 +478,7 @@ class _PendingUpdates:
         if self._changed:
             self._conn.executemany(
                 _UPDATE_LIVE,
-                [
-                    (s.state, s.ended_at, s.end_reason, s.expires_at, s.expiry_reason, s.data, sid)
-                    for sid, s in self._changed.items()
-                ],
+                [live_update_args(live, sid) for sid, live in self._changed.items()],
             )
         self._lives.clear()
         self._changed.clear()
@@ -509,49 +509,3 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 def _unavailable(error: BaseException) -> StoreUnavailableError:
     return StoreUnavailableError(f"SQLite write failed: {error}")
-
-
-def _event_row(event: EventRecord) -> tuple[Any, ...]:
-    return (
-        event.session_id,
-        event.ts,
-        event.event_type,
-        event.playhead,
-        event.received_at,
-        event.body,
-    )
-
-
-def _session_row(record: SessionRecord) -> tuple[Any, ...]:
-    live = record.live
-    return (
-        record.id,
-        record.started_at,
-        _json_encode(record.params).decode(),
-        _json_encode(record.custom_metadata).decode(),
-        record.account_id,
-        record.device_id,
-        record.content_id,
-        record.visitor_id,
-        live.api,
-        live.state,
-        live.ended_at,
-        live.end_reason,
-        live.expires_at,
-        live.expiry_reason,
-        live.data,
-    )
-
-
-def _session(row: tuple[Any, ...]) -> SessionRecord:
-    return SessionRecord(
-        id=row[0],
-        started_at=row[1],
-        params=_json_decode(row[2]),
-        custom_metadata=_json_decode(row[3]),
-        account_id=row[4],
-        device_id=row[5],
-        content_id=row[6],
-        visitor_id=row[7],
-        live=LiveState(*row[8:]),
-    )

@@ -13,10 +13,19 @@ from typing import Any, TypeVar
 from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
+from sessionhub.stores.rows import (
+    ACCOUNT_COLUMNS,
+    CREDENTIALS_SELECT,
+    TOKEN_COLUMNS,
+    account_from,
+    account_row,
+    credentials_from,
+    token_from,
+)
 
 T = TypeVar("T")
-_ACCOUNT = "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at"
-_TOKEN = "token_hash, account_id, device_id, issued_at, expires_at, revoked"
+_ACCOUNT = ACCOUNT_COLUMNS
+_TOKEN = TOKEN_COLUMNS
 
 
 class SQLiteAccountQueries(AccountStore):
@@ -57,12 +66,12 @@ class SQLiteAccountQueries(AccountStore):
     async def add_account(self, account: Account) -> None:
         await self._insert(
             f"INSERT INTO accounts ({_ACCOUNT}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            _account_row(account),
+            account_row(account),
             f"Account {account.id}",
         )
 
     async def save_account(self, account: Account) -> None:
-        row = _account_row(account)
+        row = account_row(account)
         await self._update(
             "UPDATE accounts SET enabled = ?, max_sessions = ?, policy = ?, lease_timeout_s = ?,"
             " password_hash = ?, created_at = ? WHERE id = ?",
@@ -72,11 +81,11 @@ class SQLiteAccountQueries(AccountStore):
 
     async def get_account(self, account_id: str) -> Account | None:
         row = await self._one(f"SELECT {_ACCOUNT} FROM accounts WHERE id = ?", (account_id,))
-        return None if row is None else _account(row)
+        return None if row is None else account_from(row)
 
     async def list_accounts(self) -> list[Account]:
         return [
-            _account(r) for r in await self._all(f"SELECT {_ACCOUNT} FROM accounts ORDER BY id")
+            account_from(r) for r in await self._all(f"SELECT {_ACCOUNT} FROM accounts ORDER BY id")
         ]
 
     # -- devices ------------------------------------------------------------------------------
@@ -179,30 +188,13 @@ class SQLiteAccountQueries(AccountStore):
         row = await self._one(
             f"SELECT {_TOKEN} FROM client_tokens WHERE token_hash = ?", (token_hash,)
         )
-        return (
-            None
-            if row is None
-            else ClientToken(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
-        )
+        return None if row is None else token_from(row)
 
     async def get_credentials(
         self, token_hash: str
     ) -> tuple[ClientToken, Account | None, Device | None] | None:
-        row = await self._one(
-            f"SELECT {', '.join('t.' + c for c in _TOKEN.split(', '))},"
-            f" {', '.join('a.' + c for c in _ACCOUNT.split(', '))},"
-            " d.enabled, d.created_at"
-            " FROM client_tokens t LEFT JOIN accounts a ON a.id = t.account_id"
-            " LEFT JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id"
-            " WHERE t.token_hash = ?",
-            (token_hash,),
-        )
-        if row is None:
-            return None
-        token = ClientToken(row[0], row[1], row[2], row[3], row[4], revoked=bool(row[5]))
-        account = None if row[6] is None else _account(row[6:13])
-        device = None if row[13] is None else Device(row[1], row[2], bool(row[13]), row[14])
-        return token, account, device
+        row = await self._one(f"{CREDENTIALS_SELECT} WHERE t.token_hash = ?", (token_hash,))
+        return credentials_from(row)
 
     async def revoke_token(self, token_hash: str) -> bool:
         count: int = await self._write(
@@ -223,19 +215,3 @@ class SQLiteAccountQueries(AccountStore):
             args = (account_id, device_id)
         count: int = await self._write(lambda conn: conn.execute(sql, args).rowcount)
         return count
-
-
-def _account_row(account: Account) -> tuple[Any, ...]:
-    return (
-        account.id,
-        account.enabled,
-        account.max_sessions,
-        account.policy,
-        account.lease_timeout_s,
-        account.password_hash,
-        account.created_at,
-    )
-
-
-def _account(row: tuple[Any, ...]) -> Account:
-    return Account(row[0], bool(row[1]), row[2], row[3], row[4], row[5], row[6])

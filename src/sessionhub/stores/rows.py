@@ -1,0 +1,123 @@
+"""Records to and from table rows, shared by the SQL backends (SQLite and PostgreSQL).
+
+Both keep the same columns in the same order; only their placeholders and drivers differ.
+Booleans pass through ``bool()`` because SQLite returns them as integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from sessionhub.core.accounts import Account, ClientToken, Device
+from sessionhub.core.records import EventRecord, LiveState, SessionRecord
+
+LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
+SESSION_COLUMNS = (
+    "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
+    f" {LIVE_COLUMNS}"
+)
+ACCOUNT_COLUMNS = "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at"
+TOKEN_COLUMNS = "token_hash, account_id, device_id, issued_at, expires_at, revoked"
+# token, its account and its device in one row: what every SRM call needs
+CREDENTIALS_SELECT = (
+    f"SELECT {', '.join('t.' + c for c in TOKEN_COLUMNS.split(', '))},"
+    f" {', '.join('a.' + c for c in ACCOUNT_COLUMNS.split(', '))}, d.enabled, d.created_at"
+    " FROM client_tokens t LEFT JOIN accounts a ON a.id = t.account_id"
+    " LEFT JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id"
+)
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.decode
+
+
+def session_row(record: SessionRecord) -> tuple[Any, ...]:
+    live = record.live
+    return (
+        record.id,
+        record.started_at,
+        _json_encode(record.params).decode(),
+        _json_encode(record.custom_metadata).decode(),
+        record.account_id,
+        record.device_id,
+        record.content_id,
+        record.visitor_id,
+        live.api,
+        live.state,
+        live.ended_at,
+        live.end_reason,
+        live.expires_at,
+        live.expiry_reason,
+        live.data,
+    )
+
+
+def session_from(row: Sequence[Any]) -> SessionRecord:
+    return SessionRecord(
+        id=row[0],
+        started_at=row[1],
+        params=_json_decode(row[2]),
+        custom_metadata=_json_decode(row[3]),
+        account_id=row[4],
+        device_id=row[5],
+        content_id=row[6],
+        visitor_id=row[7],
+        live=LiveState(*row[8:]),
+    )
+
+
+def live_update_args(live: LiveState, session_id: str) -> tuple[Any, ...]:
+    """Arguments of ``UPDATE sessions SET state, ended_at, end_reason, expires_at,
+    expiry_reason, data WHERE id``, in that order."""
+    return (
+        live.state,
+        live.ended_at,
+        live.end_reason,
+        live.expires_at,
+        live.expiry_reason,
+        live.data,
+        session_id,
+    )
+
+
+def event_row(event: EventRecord) -> tuple[Any, ...]:
+    return (
+        event.session_id,
+        event.ts,
+        event.event_type,
+        event.playhead,
+        event.received_at,
+        event.body,
+    )
+
+
+def account_row(account: Account) -> tuple[Any, ...]:
+    return (
+        account.id,
+        account.enabled,
+        account.max_sessions,
+        account.policy,
+        account.lease_timeout_s,
+        account.password_hash,
+        account.created_at,
+    )
+
+
+def account_from(row: Sequence[Any]) -> Account:
+    return Account(row[0], bool(row[1]), row[2], row[3], row[4], row[5], row[6])
+
+
+def token_from(row: Sequence[Any]) -> ClientToken:
+    return ClientToken(row[0], row[1], row[2], row[3], row[4], revoked=bool(row[5]))
+
+
+def credentials_from(
+    row: Sequence[Any] | None,
+) -> tuple[ClientToken, Account | None, Device | None] | None:
+    """A ``CREDENTIALS_SELECT`` row as (token, account or None, device or None)."""
+    if row is None:
+        return None
+    account = None if row[6] is None else account_from(row[6:13])
+    device = None if row[13] is None else Device(row[1], row[2], bool(row[13]), row[14])
+    return token_from(row[:6]), account, device
