@@ -31,6 +31,14 @@ async def link_visitor(
     change: Callable[[VisitorProfile], VisitorProfile] | None,
     at_ms: int,
 ) -> str | None:
+    known = await _owner_if_settled(conn, session_id, identities)
+    if known is not None:
+        # A returning visitor: every identity already points at them, so there is nothing to
+        # create or merge and no lock to take; only the session (and profile) are written.
+        await conn.execute("UPDATE sessions SET visitor_id = $1 WHERE id = $2", known, session_id)
+        if change is not None:
+            await _change_profile(conn, known, change)
+        return known
     # Each identity is claimed under a lock of its own (in a fixed order, so two transactions
     # never wait on each other in a circle): two instances seeing the same new customer at once
     # create one visitor, and writes about different people never wait for each other.
@@ -69,16 +77,42 @@ async def link_visitor(
     )
     await conn.execute("UPDATE sessions SET visitor_id = $1 WHERE id = $2", survivor, session_id)
     if change is not None:
-        stored = await conn.fetchval(
-            "SELECT profile FROM visitors WHERE id = $1 FOR UPDATE", survivor
-        )
-        profile = change(load_profile(stored))
-        await conn.execute(
-            "UPDATE visitors SET profile = $1 WHERE id = $2",
-            dump_profile(profile).decode(),
-            survivor,
-        )
+        await _change_profile(conn, survivor, change)
     return survivor
+
+
+async def _owner_if_settled(
+    conn: Connection, session_id: str, identities: list[Identity]
+) -> str | None:
+    """The visitor every identity (and the session) already belongs to, if there is one."""
+    if not identities:
+        return None
+    owners = set()
+    for kind, value in identities:
+        owner = await conn.fetchval(
+            "SELECT visitor_id FROM visitor_identities WHERE kind = $1 AND value = $2",
+            kind,
+            value,
+        )
+        if owner is None:
+            return None
+        owners.add(owner)
+    current = await conn.fetchval("SELECT visitor_id FROM sessions WHERE id = $1", session_id)
+    if current is not None:
+        owners.add(current)
+    return owners.pop() if len(owners) == 1 else None
+
+
+async def _change_profile(
+    conn: Connection, visitor_id: str, change: Callable[[VisitorProfile], VisitorProfile]
+) -> None:
+    stored = await conn.fetchval(
+        "SELECT profile FROM visitors WHERE id = $1 FOR UPDATE", visitor_id
+    )
+    profile = change(load_profile(stored))
+    await conn.execute(
+        "UPDATE visitors SET profile = $1 WHERE id = $2", dump_profile(profile).decode(), visitor_id
+    )
 
 
 async def _merge_visitors(conn: Connection, visitor_ids: list[str]) -> str:
