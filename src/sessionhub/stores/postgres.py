@@ -11,6 +11,7 @@ test a schema of its own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 from collections.abc import AsyncIterator, Sequence
@@ -61,7 +62,11 @@ _UPDATE_LIVE = (
 # Fail fast when the server is away: callers answer 503 instead of hanging.
 CONNECT_TIMEOUT_S = 5
 COMMAND_TIMEOUT_S = 10
-_MIGRATION_LOCK = 7_345_001  # pg_advisory_lock key: one instance migrates at a time
+MAX_BATCH = 256
+_MIGRATION_LOCK = 7_345_001
+_Pending = tuple[
+    str, Updater[Any], "asyncio.Future[Any]"
+]  # pg_advisory_lock key: one instance migrates at a time
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.decode
 
@@ -91,6 +96,8 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
         self.schema = schema
         self._max = max_connections
         self._pool: Any = None  # asyncpg.Pool once open
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self.schema!r})"
@@ -120,6 +127,8 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
             await migrate(conn)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -191,20 +200,79 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
             return decision
 
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
+        """Group-committed: updates waiting when the previous batch commits share one
+        transaction (see ``_run_batch``); the answer comes after that commit."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((session_id, updater, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        result: T = await future
+        return result
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let requests that arrived together join the first batch
+        while self._pending:
+            batch = self._pending[:MAX_BATCH]
+            del self._pending[:MAX_BATCH]
+            try:
+                outcomes = await self._run_batch(batch)
+            except StoreUnavailableError as error:
+                outcomes = [(False, error)] * len(batch)
+            except Exception:  # a SQL error (a rare deadlock in a merge): each alone instead
+                outcomes = [await self._run_alone(item) for item in batch]
+            for (_, _, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    async def _run_batch(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+        """One transaction for the batch: lock its rows in id order (so batches of different
+        instances never deadlock on each other), run the updaters in arrival order against
+        those rows, then write events and states with one executemany each."""
         async with self._transaction() as conn:
-            row = await conn.fetchrow(
-                f"SELECT {LIVE_COLUMNS} FROM sessions WHERE id = $1 FOR UPDATE", session_id
+            ids = sorted({session_id for session_id, _, _ in batch})
+            rows = await conn.fetch(
+                f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id = ANY($1::text[])"
+                " ORDER BY id FOR UPDATE",
+                ids,
             )
-            change = updater(None if row is None else LiveState(*row))
-            if change.events:
-                await conn.executemany(_INSERT_EVENT, [event_row(e) for e in change.events])
-            if change.live is not None:
-                await conn.execute(_UPDATE_LIVE, *live_update_args(change.live, session_id))
-            if change.identities or change.visitor_change is not None:
-                await link_visitor(
-                    conn, session_id, change.identities, change.visitor_change, change.at_ms
+            lives: dict[str, LiveState | None] = {row[0]: LiveState(*row[1:]) for row in rows}
+            changed: dict[str, LiveState] = {}
+            events: list[tuple[Any, ...]] = []
+            outcomes: list[tuple[bool, Any]] = []
+            for session_id, updater, _ in batch:
+                try:
+                    change = updater(lives.get(session_id))
+                except Exception as error:  # a rule the updater enforced: only this one fails
+                    outcomes.append((False, error))
+                    continue
+                if change.live is not None:
+                    lives[session_id] = changed[session_id] = change.live
+                events.extend(event_row(event) for event in change.events)
+                if change.identities or change.visitor_change is not None:
+                    await link_visitor(
+                        conn, session_id, change.identities, change.visitor_change, change.at_ms
+                    )
+                outcomes.append((True, change.result))
+            if events:
+                await conn.executemany(_INSERT_EVENT, events)
+            if changed:
+                await conn.executemany(
+                    _UPDATE_LIVE, [live_update_args(live, sid) for sid, live in changed.items()]
                 )
-            return change.result
+            return outcomes
+
+    async def _run_alone(self, item: _Pending) -> tuple[bool, Any]:
+        try:
+            return (await self._run_batch([item]))[0]
+        except StoreUnavailableError as error:
+            return (False, error)
+        except Exception as error:
+            return (False, StoreUnavailableError(f"PostgreSQL write failed: {error}"))
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self._connection() as conn:
