@@ -2,8 +2,9 @@
 
 Atomicity comes from PostgreSQL itself: an update holds the session's row lock
 (``SELECT ... FOR UPDATE``) from read to write; an admission holds a transaction-scoped advisory
-lock on its account, so no two admissions for one account interleave on any instance. Every
-write commits before its caller returns.
+lock on its account, so no two admissions for one account interleave on any instance. Session
+updates are group-committed: those waiting when a batch commits share the next transaction, one
+fsync for all. Every write commits before its caller returns.
 
 ``?schema=NAME`` in the URL keeps all tables in that schema (created if missing); tests give each
 test a schema of its own.

@@ -16,6 +16,7 @@ from sessionhub.stores.rows import (
     account_row,
     credentials_from,
     token_from,
+    token_row,
 )
 
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
@@ -166,14 +167,7 @@ class PostgresAccountQueries(AccountStore):
     async def add_token(self, token: ClientToken) -> None:
         await self._insert(
             f"INSERT INTO client_tokens ({_TOKEN}) VALUES ($1, $2, $3, $4, $5, $6)",
-            (
-                token.token_hash,
-                token.account_id,
-                token.device_id,
-                token.issued_at,
-                token.expires_at,
-                token.revoked,
-            ),
+            token_row(token),
             "Token",
         )
 

@@ -108,6 +108,17 @@ def account_from(row: Sequence[Any]) -> Account:
     return Account(row[0], bool(row[1]), row[2], row[3], row[4], row[5], row[6])
 
 
+def token_row(token: ClientToken) -> tuple[Any, ...]:
+    return (
+        token.token_hash,
+        token.account_id,
+        token.device_id,
+        token.issued_at,
+        token.expires_at,
+        token.revoked,
+    )
+
+
 def token_from(row: Sequence[Any]) -> ClientToken:
     return ClientToken(row[0], row[1], row[2], row[3], row[4], revoked=bool(row[5]))
 

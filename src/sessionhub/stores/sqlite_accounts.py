@@ -21,6 +21,7 @@ from sessionhub.stores.rows import (
     account_row,
     credentials_from,
     token_from,
+    token_row,
 )
 
 T = TypeVar("T")
@@ -173,14 +174,7 @@ class SQLiteAccountQueries(AccountStore):
     async def add_token(self, token: ClientToken) -> None:
         await self._insert(
             f"INSERT INTO client_tokens ({_TOKEN}) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                token.token_hash,
-                token.account_id,
-                token.device_id,
-                token.issued_at,
-                token.expires_at,
-                token.revoked,
-            ),
+            token_row(token),
             "Token",
         )
 
