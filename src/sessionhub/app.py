@@ -93,8 +93,7 @@ class SessionHub:
                 massivemusic_routes.mount(self.consumers, self.playlogs),
                 admin_routes.mount(self, settings.admin_token),
                 health,
-            ],
-            fallback=admin_routes.render_error,
+            ]
         )
 
     async def startup(self, *, sweep: bool = True) -> None:

@@ -98,10 +98,9 @@ def route(method: str, path: str, handler: Handler) -> Route:
 class Router:
     """Find the handler for a request; errors render in the shape of the mount they hit."""
 
-    def __init__(self, mounts: Iterable[Mount], fallback: ErrorRenderer) -> None:
+    def __init__(self, mounts: Iterable[Mount]) -> None:
         # Longest prefix first, so /api/v1 wins over /.
         self._mounts = sorted(mounts, key=lambda mount: len(mount.prefix), reverse=True)
-        self._fallback = fallback
         # Per mount and method, the routes to try: a request only tests the patterns of its
         # own method (HEAD is served by GET routes).
         self._by_method: dict[tuple[str, str], list[Route]] = {}

@@ -6,8 +6,6 @@ caller could present.
 
 from __future__ import annotations
 
-import secrets
-
 import msgspec
 
 from sessionhub.core.accounts import check_password, hash_password, hash_token
@@ -30,12 +28,6 @@ class BearerToken(msgspec.Struct):
     site_id: int
     issued_at: int
     expires_at: int
-
-
-class IssuedBearer(msgspec.Struct):
-    access_token: str
-    token_type: str
-    expires_in: int
 
 
 class WrongSiteError(PermissionDeniedError):
@@ -64,14 +56,8 @@ class ClientService:
             return None
         return client
 
-    async def issue(self, client: ApiClient) -> IssuedBearer:
-        """A new bearer token for a client already authenticated."""
-        token = secrets.token_urlsafe(32)
-        await self.record(client, token, self._ttl_s)
-        return IssuedBearer(token, "bearer", self._ttl_s)
-
     async def record(self, client: ApiClient, token: str, ttl_s: int) -> None:
-        """Keep (the hash of) a token generated elsewhere, e.g. by oauthlib's token endpoint."""
+        """Keep (the hash of) a token oauthlib's token endpoint generated."""
         now = self._clock.now_ms()
         expires_at = now + ttl_s * 1000
         await self._store.add_bearer(

@@ -12,7 +12,7 @@ oldest (``merge``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -120,8 +120,3 @@ class VisitorService:
         if visitor_id is None:
             raise NotFoundError(f"No visitor has identity {kind}={value}")
         return await self.get(visitor_id)
-
-
-def identities_from(pairs: dict[str, Any]) -> list[Identity]:
-    """Identities out of ``{kind: value}``, skipping empty values."""
-    return [(kind, str(value)) for kind, value in pairs.items() if value not in (None, "")]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 from collections.abc import AsyncIterator, Sequence
 from importlib import resources
@@ -72,6 +73,7 @@ _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.decode
 
 
+@functools.cache  # resolved once: it is looked up on every connection acquire
 def _driver() -> Any:
     try:
         return importlib.import_module("asyncpg")
