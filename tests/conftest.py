@@ -86,11 +86,19 @@ def redis_server() -> str:
     return REDIS_URL
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """One URL per backend under test; every storage test runs once for each. Each test gets
-    a fresh SQLite file or a PostgreSQL schema of its own, dropped afterwards."""
-    if request.param == "sqlite":
+async def forget_prefix(url: str) -> None:
+    """Delete every key under the ``?prefix=`` of a Redis URL (a test's own keys)."""
+    server, _, prefix = url.partition("?prefix=")
+    client = redis.asyncio.from_url(server)
+    keys = [key async for key in client.scan_iter(f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def _database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a PostgreSQL schema of the test's own dropped afterwards."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'sessionhub.db'}"
         return
     server = request.getfixturevalue("postgres_server")
@@ -105,6 +113,36 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     asyncio.run(drop())
 
 
+def _redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test Redis with a key prefix of the test's own, whose keys go afterwards."""
+    url = f"{request.getfixturevalue('redis_server')}?prefix=t-{uuid.uuid4().hex[:10]}:"
+    yield url
+    asyncio.run(forget_prefix(url))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One URL per database under test; every storage test runs once for each."""
+    yield from _database_url(request.param, request, tmp_path)
+
+
+# Every HTTP test runs against each configuration a deployment can have: the embedded default,
+# PostgreSQL alone, and PostgreSQL with Redis keeping the hot state.
+CONFIGURATIONS = ["sqlite", "postgresql", "postgresql+redis"]
+
+
+@pytest.fixture(params=CONFIGURATIONS)
+def configuration(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    database, _, hot = request.param.partition("+")
+    urls = {"database_url": next(databases := _database_url(database, request, tmp_path))}
+    redis_urls = _redis_url(request) if hot else iter(())
+    if hot:
+        urls["redis_url"] = next(redis_urls)
+    yield urls
+    for rest in (databases, redis_urls):
+        next(rest, None)
+
+
 @pytest.fixture
 async def store(store_url: str) -> AsyncIterator[SessionStore]:
     backend = store_for_url(store_url)
@@ -114,8 +152,8 @@ async def store(store_url: str) -> AsyncIterator[SessionStore]:
 
 
 @pytest.fixture
-def settings(store_url: str) -> Settings:
-    return Settings.from_env({}, database_url=store_url, admin_token=ADMIN_TOKEN)
+def settings(configuration: dict[str, str]) -> Settings:
+    return Settings.from_env({}, admin_token=ADMIN_TOKEN, **configuration)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from sessionhub.core.accounts import AccountService
 from sessionhub.core.clients import ClientService
 from sessionhub.core.clock import Clock, SystemClock
 from sessionhub.core.consumers import ConsumerService
-from sessionhub.core.contracts import Store
+from sessionhub.core.contracts import LeaseStore, Store
 from sessionhub.core.engagement import EngagementService
 from sessionhub.core.errors import SessionhubError
+from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import MediaService
 from sessionhub.core.playback import PlaybackService
 from sessionhub.core.playlogs import PlayLogRules, PlayLogService
@@ -26,7 +27,7 @@ from sessionhub.dialects.nagra import routes as nagra_routes
 from sessionhub.dialects.nuance import routes as nuance_routes
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
-from sessionhub.stores.redis import RedisRequestGate
+from sessionhub.stores.redis import RedisClient, RedisRequestGate
 from sessionhub.web import (
     Mount,
     Receive,
@@ -57,18 +58,19 @@ class SessionHub:
         self.clock = clock or SystemClock()
         self.store = store or store_for_url(settings.database_url)
         self.media = MediaService(self.store, self.clock, settings.media())
-        self.sessions = SessionService(self.store, self.clock)
+        # Hot state (nonces, rate buckets, leases, admission): Redis when configured, else the
+        # database.
+        self.redis = RedisClient(settings.redis_url) if settings.redis_url else None
+        self.gate = RedisRequestGate(self.redis) if self.redis else None
+        self.leases = leases_for(self.redis, self.store, self.clock)
+        self.sessions = SessionService(self.store, self.clock, self.leases)
         self.accounts = AccountService(self.store, self.clock, token_ttl_s=settings.token_ttl_s)
         self.playback = PlaybackService(
-            self.store, self.accounts, self.clock, lease_timeout_s=settings.srm_lease_timeout_s
+            self.leases, self.accounts, self.clock, lease_timeout_s=settings.srm_lease_timeout_s
         )
         self.engagement = EngagementService(self.store, self.clock)
         self.clients = ClientService(self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s)
         self.visitors = VisitorService(self.store, self.clock)
-        # Nonces and rate buckets: Redis when configured, else the database.
-        self.gate: RedisRequestGate | None = (
-            RedisRequestGate(settings.redis_url) if settings.redis_url else None
-        )
         self.consumers = ConsumerService(
             self.store,
             self.clock,
@@ -98,8 +100,9 @@ class SessionHub:
 
     async def startup(self, *, sweep: bool = True) -> None:
         await self.store.open()
-        if self.gate is not None:
-            await self.gate.open()
+        if self.redis is not None:
+            await self.redis.open()
+        await self.leases.open()
         if sweep:
             self._sweeper = asyncio.create_task(
                 self.sessions.sweep_forever(self.settings.sweep_interval_s)
@@ -111,8 +114,9 @@ class SessionHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        if self.gate is not None:
-            await self.gate.close()
+        await self.leases.close()
+        if self.redis is not None:
+            await self.redis.close()
         await self.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -157,9 +161,18 @@ class SessionHub:
 
     async def _readyz(self, request: Request) -> Response:
         await self.store.ping()
-        if self.gate is not None:
-            await self.gate.ping()
+        if self.redis is not None:
+            await self.redis.ping()
         return Response(200, b'{"status":"ready"}')
+
+
+def leases_for(redis: RedisClient | None, store: Store, clock: Clock) -> LeaseStore:
+    """Who keeps playback leases: Redis when configured (the database keeps the records)."""
+    if redis is None:
+        return DatabaseLeases(store)
+    from sessionhub.stores.redis_leases import RedisLeases  # noqa: PLC0415 (needs redis-py)
+
+    return RedisLeases(redis, store, clock)
 
 
 def create_app() -> SessionHub:

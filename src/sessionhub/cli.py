@@ -17,6 +17,7 @@ from sessionhub.core.errors import SessionhubError
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.settings import PREFIX, Settings, SettingsError
 from sessionhub.stores import mask_url, store_for_url
+from sessionhub.stores.redis import RedisClient
 
 T = TypeVar("T")
 
@@ -41,6 +42,27 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except SessionhubError as error:
         raise click.ClickException(error.message) from None
+
+
+def with_sessions(settings: Settings, work: Callable[[Store, SessionService], Awaitable[T]]) -> T:
+    """Run ``work`` with the session service, its leases where the servers keep them."""
+
+    async def run(store: Store) -> T:
+        from sessionhub.app import leases_for  # noqa: PLC0415 (the app pulls in every dialect)
+
+        clock = SystemClock()
+        redis = RedisClient(settings.redis_url) if settings.redis_url else None
+        if redis is not None:
+            await redis.open()
+        try:
+            leases = leases_for(redis, store, clock)
+            await leases.open()
+            return await work(store, SessionService(store, clock, leases))
+        finally:
+            if redis is not None:
+                await redis.close()
+
+    return with_store(settings, run)
 
 
 @click.group()
@@ -107,9 +129,9 @@ def list_sessions(
 ) -> None:
     """List sessions, newest first."""
     settings = load_settings()
-    found = with_store(
+    found = with_sessions(
         settings,
-        lambda store: SessionService(store, SystemClock()).list(
+        lambda _, sessions: sessions.list(
             api=api,
             state=state,  # type: ignore[arg-type]
             limit=limit,
@@ -132,9 +154,7 @@ def list_sessions(
 def show_session(session_id: str) -> None:
     """Print one session with its QoE and timeline, as JSON."""
     settings = load_settings()
-    detail = with_store(
-        settings, lambda store: SessionService(store, SystemClock()).get(session_id)
-    )
+    detail = with_sessions(settings, lambda _, sessions: sessions.get(session_id))
     click.echo(msgspec.json.format(msgspec.json.encode(detail)))
 
 
@@ -143,7 +163,7 @@ def show_session(session_id: str) -> None:
 def end_session(session_id: str) -> None:
     """End a live session of any API now (end_reason: operator)."""
     settings = load_settings()
-    ended = with_store(settings, lambda store: SessionService(store, SystemClock()).end(session_id))
+    ended = with_sessions(settings, lambda _, sessions: sessions.end(session_id))
     click.echo(f"ended {session_id}" if ended else f"{session_id} had already ended")
 
 

@@ -293,16 +293,17 @@ def show_visitor(visitor_id: str | None, kind: str | None, value: str | None) ->
     if (visitor_id is None) == (kind is None or value is None):
         raise click.UsageError("give a VISITOR_ID, or --kind and --value")
 
-    async def gather(store: Store) -> dict[str, Any]:
-        clock = SystemClock()
-        service = VisitorService(store, clock)
+    async def gather(store: Store, sessions: SessionService) -> dict[str, Any]:
+        service = VisitorService(store, SystemClock())
         if visitor_id is not None:
             visitor = await service.get(visitor_id)
         else:
             assert kind is not None and value is not None
             visitor = await service.find(kind, value)
         shown = msgspec.structs.asdict(visitor)
-        shown["sessions"] = await SessionService(store, clock).of_visitor(visitor.id)
+        shown["sessions"] = await sessions.of_visitor(visitor.id)
         return shown
 
-    show(with_store(load_settings(), gather))
+    from sessionhub.cli import with_sessions  # noqa: PLC0415  (cli imports this module)
+
+    show(with_sessions(load_settings(), gather))

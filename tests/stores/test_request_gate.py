@@ -10,12 +10,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-import redis.asyncio
 
 from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import RequestGate, Store
 from sessionhub.stores import store_for_url
-from sessionhub.stores.redis import RedisRequestGate
+from sessionhub.stores.redis import RedisClient, RedisRequestGate
+from tests.conftest import forget_prefix
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "redis"])
@@ -31,15 +31,11 @@ def gate_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def gate(gate_url: str) -> AsyncIterator[RequestGate]:
     if gate_url.startswith("redis"):
-        redis_gate = RedisRequestGate(gate_url)
-        await redis_gate.open()
-        yield redis_gate
-        await redis_gate.close()
-        client = redis.asyncio.from_url(gate_url.split("?", maxsplit=1)[0])
-        keys = [key async for key in client.scan_iter(f"{redis_gate.prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+        client = RedisClient(gate_url)
+        await client.open()
+        yield RedisRequestGate(client)
+        await client.close()
+        await forget_prefix(gate_url)
         return
     store: Store = store_for_url(gate_url)
     await store.open()

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.records import (
+    AdmissionPolicy,
     EventRecord,
     Identity,
+    LeaseStatus,
     SessionRecord,
     SessionStateName,
     T,
@@ -273,6 +275,54 @@ class RequestGate(abc.ABC):
         seen), and unless replayed take one request from the key's token bucket (``rate_per_s``
         requests, refilled at ``rate_per_s`` per second; ``sessionhub.core.consumers.take`` is
         the rule). Nonces seen before ``forget_before_ms`` may be forgotten."""
+
+
+class LeaseStore(abc.ABC):
+    """Who keeps the leases of playback sessions and decides their admission.
+
+    The database does (``sessionhub.core.leases.DatabaseLeases``), or Redis with the database
+    keeping the records (``sessionhub.stores.redis_leases.RedisLeases``). ``account_id`` names
+    the caller's account; a session of another account is ``unknown`` to it. ``None`` is an
+    operator, who may end any session of any API.
+    """
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailableError`` unless the keeper answers."""
+
+    @abc.abstractmethod
+    async def admit(
+        self, record: SessionRecord, limit: int, policy: AdmissionPolicy, now_ms: int
+    ) -> AdmissionDecision:
+        """``sessionhub.core.admission.decide`` over the live sessions of ``record.account_id``,
+        in one atomic step: the sessions it names are ended (at ``now_ms``) and ``record`` is
+        stored if admitted, durably, before this returns."""
+
+    @abc.abstractmethod
+    async def renew(self, session_id: str, account_id: str, now_ms: int) -> LeaseStatus:
+        """Restart the lease of a live session; a lapsed one is ended (``expired``) instead."""
+
+    @abc.abstractmethod
+    async def end(
+        self, session_id: str, account_id: str | None, now_ms: int, reason: str
+    ) -> LeaseStatus:
+        """End a live session now for ``reason``, durably; an ended one is left as it is."""
+
+    @abc.abstractmethod
+    async def sweep(self, now_ms: int) -> int:
+        """Write down every lease lapsed by ``now_ms`` as ended at its expiry; returns how many
+        this call ended. Many processes may sweep at once: each lease is ended by one."""
+
+    @abc.abstractmethod
+    async def current(self, records: list[SessionRecord], now_ms: int) -> list[SessionRecord]:
+        """The records with their live state as the keeper knows it (rows may lag a keeper
+        that is not the database)."""
 
 
 class Store(SessionStore, AccountStore, VisitorStore, ClientStore, PlayLogStore, ConsumerStore):

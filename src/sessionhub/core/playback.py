@@ -1,9 +1,7 @@
 """Playback sessions: set up after entitlement and admission, kept alive by a lease, torn down.
 
-A playback session is a lease of ``timeout`` seconds, renewed by each keep-alive. Without one it
-lapses by itself: it stops counting against the account's limit at once (checked on read) and
-the sweeper writes it down as ended with ``end_reason: expired``. A keep-alive never revives an
-ended session.
+The lease rules and who keeps them (the database, or Redis) are in ``sessionhub.core.leases``;
+this is the service the SRM dialect calls.
 """
 
 from __future__ import annotations
@@ -12,16 +10,14 @@ import uuid
 
 import msgspec
 
-from sessionhub.core import admission
 from sessionhub.core.accounts import AccountService, Caller
-from sessionhub.core.admission import AdmissionDecision, LiveSession
+from sessionhub.core.admission import LiveSession
 from sessionhub.core.clock import Clock
-from sessionhub.core.contracts import SessionStore
+from sessionhub.core.contracts import LeaseStore
 from sessionhub.core.errors import SessionClosedError, SessionhubError, SessionNotFoundError
-from sessionhub.core.records import Change, LiveState, SessionRecord
+from sessionhub.core.leases import PlaybackState, lease
+from sessionhub.core.records import SessionRecord
 
-API = "nagra"
-EXPIRED = "expired"
 TORN_DOWN = "teardown"
 
 
@@ -37,28 +33,16 @@ class SessionEndedError(SessionClosedError):
     """A keep-alive for a session that has ended: ``reason`` says how (expired, evicted, ...)."""
 
 
-class PlaybackState(msgspec.Struct, array_like=True):
-    """Stored as ``LiveState.data``: whose session it is and its lease length."""
-
-    account_id: str
-    device_id: str
-    timeout_ms: int  # 0: keep-alive disabled, the session lives until torn down
-
-
 class Setup(msgspec.Struct):
     session_id: str
     timeout_s: int | None  # None: keep-alive disabled for this session
 
 
-_encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(PlaybackState).decode
-
-
 class PlaybackService:
     def __init__(
-        self, store: SessionStore, accounts: AccountService, clock: Clock, *, lease_timeout_s: int
+        self, leases: LeaseStore, accounts: AccountService, clock: Clock, *, lease_timeout_s: int
     ) -> None:
-        self._store = store
+        self._leases = leases
         self._accounts = accounts
         self._clock = clock
         self._lease_timeout_s = lease_timeout_s
@@ -82,7 +66,7 @@ class PlaybackService:
             started_at=now,
             params={"contentID": content_id, "contentType": content_type},
             custom_metadata={},
-            live=_lease(state, now),
+            live=lease(state, now),
             account_id=account.id,
             device_id=caller.device_id,
             content_id=content_id,
@@ -91,72 +75,22 @@ class PlaybackService:
                 ("nagra.device", f"{account.id}/{caller.device_id}"),
             ],
         )
-
-        def decide(live: list[LiveSession]) -> AdmissionDecision:
-            return admission.decide(
-                live, device_id=caller.device_id, limit=account.max_sessions, policy=account.policy
-            )
-
-        decision = await self._store.admit(record, decide, now)
+        decision = await self._leases.admit(record, account.max_sessions, account.policy, now)
         if not decision.admit:
             raise SessionLimitReachedError(account.id, account.max_sessions, decision.conflicts)
         return Setup(record.id, timeout_s or None)
 
     async def keep_alive(self, caller: Caller, session_id: str) -> None:
         """Renew the lease. Raises ``SessionNotFoundError`` or ``SessionEndedError``."""
-        now = self._clock.now_ms()
-
-        def renew(live: LiveState | None) -> Change[SessionhubError | None]:
-            if (problem := _owned(live, caller, session_id)) is not None:
-                return Change(None, [], problem)
-            assert live is not None
-            if live.lapsed(now):
-                ended = live.ended_by_expiry()
-                return Change(ended, [], SessionEndedError(session_id, EXPIRED))
-            if live.state == "ended":
-                return Change(None, [], SessionEndedError(session_id, live.end_reason))
-            state = _decode(live.data)
-            if state.timeout_ms == 0:
-                return Change(None, [], None)  # keep-alive is disabled: nothing to renew
-            return Change(_lease(state, now), [], None)
-
-        problem = await self._store.update_session(session_id, renew)
-        if problem is not None:
-            raise problem
+        status = await self._leases.renew(session_id, caller.account.id, self._clock.now_ms())
+        if status.state == "unknown":
+            raise SessionNotFoundError(session_id)
+        if status.state == "ended":
+            raise SessionEndedError(session_id, status.reason)
 
     async def teardown(self, caller: Caller, session_id: str) -> None:
         """End the session now; tearing down an ended session of one's own is a no-op."""
         now = self._clock.now_ms()
-
-        def end(live: LiveState | None) -> Change[SessionhubError | None]:
-            if (problem := _owned(live, caller, session_id)) is not None:
-                return Change(None, [], problem)
-            assert live is not None
-            if live.lapsed(now):
-                return Change(live.ended_by_expiry(), [], None)
-            if live.state == "ended":
-                return Change(None, [], None)
-            return Change(live.end(now, TORN_DOWN), [], None)
-
-        problem = await self._store.update_session(session_id, end)
-        if problem is not None:
-            raise problem
-
-
-def _owned(live: LiveState | None, caller: Caller, session_id: str) -> SessionhubError | None:
-    """Another account's session is reported as unknown: ids of others are not confirmed."""
-    if live is None or live.api != API or _decode(live.data).account_id != caller.account.id:
-        return SessionNotFoundError(session_id)
-    return None
-
-
-def _lease(state: PlaybackState, now: int) -> LiveState:
-    return LiveState(
-        api=API,
-        state="active",
-        ended_at=None,
-        end_reason=None,
-        expires_at=now + state.timeout_ms if state.timeout_ms else None,
-        expiry_reason=EXPIRED if state.timeout_ms else None,
-        data=_encode(state),
-    )
+        status = await self._leases.end(session_id, caller.account.id, now, TORN_DOWN)
+        if status.state == "unknown":
+            raise SessionNotFoundError(session_id)

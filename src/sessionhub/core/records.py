@@ -57,6 +57,16 @@ class LiveState(msgspec.Struct):
         )
 
 
+class LeaseStatus(msgspec.Struct, frozen=True):
+    """What a lease keeper found: ``live``; ``ended`` (``reason`` says how; ``changed`` when this
+    very call ended it); or ``unknown`` (no such session, or the caller's account does not own
+    it)."""
+
+    state: Literal["live", "ended", "unknown"]
+    reason: str | None = None
+    changed: bool = False
+
+
 class SessionRecord(msgspec.Struct):
     """A whole session. ``account_id``/``device_id``/``content_id`` are set by APIs that know
     them (playback authorization), and are what admission counts by."""

@@ -10,11 +10,12 @@ from typing import Any
 import msgspec
 
 from sessionhub.core.clock import Clock
-from sessionhub.core.contracts import Store
+from sessionhub.core.contracts import LeaseStore, Store
 from sessionhub.core.engagement import GENESYS, NUANCE, describe
 from sessionhub.core.errors import SessionNotFoundError
+from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import media_qoe
-from sessionhub.core.records import Change, EventRecord, LiveState, SessionRecord, SessionStateName
+from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName
 from sessionhub.core.timeline import Qoe
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,13 @@ class SessionDetail(SessionView):
 
 
 class SessionService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    """``leases`` keeps the live state of playback sessions (the database itself, or Redis):
+    every read asks it for what the rows may not know yet."""
+
+    def __init__(self, store: Store, clock: Clock, leases: LeaseStore | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._leases = leases or DatabaseLeases(store)
 
     async def list(
         self,
@@ -78,7 +83,8 @@ class SessionService:
             before_id=before_id,
             account_id=account_id,
         )
-        return [self._view(record, now) for record in records]
+        views = [self._view(r, now) for r in await self._leases.current(records, now)]
+        return [view for view in views if state is None or view.state == state]
 
     async def get(self, session_id: str) -> SessionDetail:
         """The session with its timeline. Raises ``SessionNotFoundError``."""
@@ -86,7 +92,9 @@ class SessionService:
         if record is None:
             raise SessionNotFoundError(session_id)
         events = await self._store.list_events(session_id)
-        view = self._view(record, self._clock.now_ms())
+        now = self._clock.now_ms()
+        [record] = await self._leases.current([record], now)
+        view = self._view(record, now)
         return SessionDetail(
             **msgspec.structs.asdict(view), events=[_entry(event) for event in events]
         )
@@ -94,46 +102,25 @@ class SessionService:
     async def of_visitor(self, visitor_id: str) -> builtins.list[SessionView]:
         """Every session of a visitor, whatever API started it, oldest first."""
         now = self._clock.now_ms()
-        return [self._view(r, now) for r in await self._store.visitor_sessions(visitor_id)]
+        records = await self._leases.current(await self._store.visitor_sessions(visitor_id), now)
+        return [self._view(record, now) for record in records]
 
     async def end(self, session_id: str) -> bool:
         """An operator ends a live session of any API; False if it had already ended.
 
         Raises ``SessionNotFoundError`` for an unknown id.
         """
-        now = self._clock.now_ms()
-
-        def end(live: LiveState | None) -> Change[bool | None]:
-            if live is None:
-                return Change(None, [], None)
-            if live.lapsed(now):
-                return Change(live.ended_by_expiry(), [], False)
-            if live.state == "ended":
-                return Change(None, [], False)
-            return Change(live.end(now, OPERATOR), [], True)
-
-        ended = await self._store.update_session(session_id, end)
-        if ended is None:
+        status = await self._leases.end(session_id, None, self._clock.now_ms(), OPERATOR)
+        if status.state == "unknown":
             raise SessionNotFoundError(session_id)
-        return ended
+        return status.changed
 
     async def expire_lapsed(self) -> int:
         """End every session whose lease ran out; returns how many this call ended.
 
         Safe to run in many processes at once: each session is ended by exactly one of them.
         """
-        now = self._clock.now_ms()
-        ended = 0
-        for session_id in await self._store.lapsed_session_ids(now):
-
-            def end_if_lapsed(live: LiveState | None) -> Change[bool]:
-                if live is None or not live.lapsed(now):
-                    return Change(None, [], False)
-                return Change(live.ended_by_expiry(), [], True)
-
-            if await self._store.update_session(session_id, end_if_lapsed):
-                ended += 1
-        return ended
+        return await self._leases.sweep(self._clock.now_ms())
 
     async def sweep_forever(self, interval_s: float) -> None:
         """Run ``expire_lapsed`` every ``interval_s`` seconds until cancelled."""

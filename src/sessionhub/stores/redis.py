@@ -1,4 +1,5 @@
-"""Redis for hot state: OAuth 1.0a nonces and per-key rate-limit buckets (``RequestGate``).
+"""Redis for hot state: the shared client, and OAuth 1.0a nonces and per-key rate-limit buckets
+(``RequestGate``). Leases and admission are in ``redis_leases``.
 
 Both are checked in one Lua script, one round trip, atomic across every instance: the nonce is
 set with NX (a replay finds it) and expires after the timestamp window; the token bucket is a
@@ -12,6 +13,7 @@ tokens into the decision with the core's ``rate_decision``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -54,24 +56,35 @@ def _driver() -> Any:
         ) from None
 
 
-class RedisRequestGate(RequestGate):
+class RedisClient:
+    """One connection pool to Redis, shared by everything that keeps hot state there.
+
+    Every command goes through ``call``, which turns a lost connection into
+    ``StoreUnavailableError`` (a 503 in each API's shape); redis-py reconnects by itself on the
+    next command, so service resumes when Redis is back.
+    """
+
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         options = dict(parse_qsl(parts.query))
         self.prefix = options.pop("prefix", "sessionhub:")
         self._url = parts._replace(query=urlencode(options)).geturl()
         self._client: Any = None
-        self._script: Any = None
 
     def __repr__(self) -> str:
-        return f"RedisRequestGate(prefix={self.prefix!r})"
+        return f"RedisClient(prefix={self.prefix!r})"
+
+    @property
+    def redis(self) -> Any:
+        """The redis-py client; only once ``open`` ran."""
+        if self._client is None:
+            raise StoreUnavailableError("Redis is not open")
+        return self._client
 
     async def open(self) -> None:
-        driver = _driver()
-        self._client = driver.from_url(
+        self._client = _driver().from_url(
             self._url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10
         )
-        self._script = self._client.register_script(CHECK_REQUEST)
         await self.ping()
 
     async def close(self) -> None:
@@ -80,8 +93,32 @@ class RedisRequestGate(RequestGate):
             self._client = None
 
     async def ping(self) -> None:
-        # A lambda, not self._client.ping: the client exists only once open() ran.
-        await self._call(lambda: self._client.ping())  # noqa: PLW0108
+        await self.call(lambda: self.redis.ping())  # noqa: PLW0108 (redis exists only once open)
+
+    def script(self, source: str) -> Callable[[list[Any], list[Any]], Awaitable[Any]]:
+        """A Lua script, run by EVALSHA (loaded on first use); failures as in ``call``."""
+        script: Any = None
+
+        async def run(keys: list[Any], args: list[Any]) -> Any:
+            nonlocal script
+            if script is None:
+                script = self.redis.register_script(source)
+            return await self.call(lambda: script(keys=keys, args=args))
+
+        return run
+
+    async def call(self, command: Callable[[], Awaitable[Any]]) -> Any:
+        exceptions = importlib.import_module("redis.exceptions")
+        try:
+            return await command()
+        except (OSError, exceptions.ConnectionError, exceptions.TimeoutError) as error:
+            raise StoreUnavailableError(f"Redis is unavailable: {error}") from error
+
+
+class RedisRequestGate(RequestGate):
+    def __init__(self, redis: RedisClient) -> None:
+        self._redis = redis
+        self._check = redis.script(CHECK_REQUEST)
 
     async def check_request(
         self,
@@ -92,21 +129,13 @@ class RedisRequestGate(RequestGate):
         forget_before_ms: int,
         rate_per_s: int,
     ) -> RequestCheck:
-        keys = [f"{self.prefix}nonce:{key}:{timestamp}:{nonce}", f"{self.prefix}bucket:{key}"]
+        prefix = self._redis.prefix
+        keys = [f"{prefix}nonce:{key}:{timestamp}:{nonce}", f"{prefix}bucket:{key}"]
         args = [now_ms, rate_per_s, max(1, now_ms - forget_before_ms), BUCKET_IDLE_MS]
-        result = await self._call(lambda: self._script(keys=keys, args=args))
+        result = await self._check(keys, args)
         if int(result[0]) == 1:
             return RequestCheck(replayed=True, rate=None)
         tokens = float(result[2])
         return RequestCheck(
             replayed=False, rate=rate_decision(tokens, bool(int(result[1])), now_ms, rate_per_s)
         )
-
-    async def _call(self, command: Any) -> Any:
-        if self._client is None:
-            raise StoreUnavailableError("the Redis gate is not open")
-        exceptions = importlib.import_module("redis.exceptions")
-        try:
-            return await command()
-        except (OSError, exceptions.ConnectionError, exceptions.TimeoutError) as error:
-            raise StoreUnavailableError(f"Redis is unavailable: {error}") from error

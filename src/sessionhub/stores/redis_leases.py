@@ -1,0 +1,487 @@
+"""Leases and admission of playback sessions in Redis; the database keeps the records.
+
+Every decision is one Lua script, so it is atomic across all instances sharing the Redis:
+
+- ``{p}s:{sid}``: hash of a live session (account, device, content, start, lease length);
+- ``{p}a:{account}``: sorted set of the account's live session ids, scored by lease expiry
+  (``+inf`` when keep-alive is disabled); admission reads and changes only this;
+- ``{p}leases``: every expiring lease, scored by expiry; sweepers pop due ones atomically, so
+  each lapsed lease is ended by exactly one sweeper, at its expiry;
+- ``{p}e:{sid}``: how an ended session ended, kept a day, so a keep-alive that comes late gets
+  the right answer before (and after) the database has caught up;
+- ``{p}ends``: a stream of every end decided here, written to the database by whichever
+  instance reads it (a consumer group; entries are acknowledged only once written, and a dead
+  instance's entries are claimed by others). Writing an end is idempotent, so a retry is safe;
+- ``{p}ready``: set once the live sessions in the database were loaded (see ``_rebuild``). A
+  Redis that restarts empty is loaded again before it decides anything: every session still
+  active in the database gets a fresh lease, so admission counts too many for one lease
+  period rather than too few.
+
+Keys are derived inside the scripts, which suits a single Redis (with replicas), not Redis
+Cluster. A keep-alive touches only Redis; setup and teardown also write the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import logging
+import os
+import uuid
+from typing import Any
+
+import msgspec
+
+from sessionhub.core.admission import EVICTED, REPLACED, AdmissionDecision, LiveSession
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import LeaseStore, SessionStore
+from sessionhub.core.errors import StoreUnavailableError
+from sessionhub.core.leases import API, EXPIRED, DatabaseLeases, decode_state, ending
+from sessionhub.core.records import AdmissionPolicy, Change, LeaseStatus, LiveState, SessionRecord
+from sessionhub.stores.redis import RedisClient
+
+log = logging.getLogger(__name__)
+
+ENDED_KEPT_MS = 86_400_000
+GROUP = "writers"
+STALE_MS = 30_000  # an entry read this long ago by an instance and not written: take it over
+NOT_READY = -1
+
+# Shared by every script. ARGV[1]: key prefix, ARGV[2]: ENDED_KEPT_MS.
+PRELUDE = f"""
+local P, KEPT = ARGV[1], ARGV[2]
+local function finish(sid, reason, at)
+  local key = P .. 's:' .. sid
+  local account = redis.call('HGET', key, 'a') or ''
+  redis.call('DEL', key)
+  redis.call('ZREM', P .. 'a:' .. account, sid)
+  redis.call('ZREM', P .. 'leases', sid)
+  redis.call('SET', P .. 'e:' .. sid, account .. '\\n' .. reason .. '\\n' .. at, 'PX', KEPT)
+  redis.call('XADD', P .. 'ends', '*', 's', sid, 'r', reason, 't', at)
+end
+-- {{2, reason, at}} for a session that ended here; {{3}} if another account's; {{0}} unknown
+local function ended_status(sid, account)
+  local e = redis.call('GET', P .. 'e:' .. sid)
+  if not e then return {{0}} end
+  local owner, reason, at = string.match(e, '^(.-)\\n(.-)\\n(.*)$')
+  if account ~= '' and owner ~= account then return {{3}} end
+  return {{2, reason, at}}
+end
+if redis.call('EXISTS', P .. 'ready') == 0 then return {{{NOT_READY}}} end
+"""
+
+# ARGV: 3 now, 4 sid, 5 account, 6 device, 7 content, 8 started_at, 9 lease ms, 10 limit,
+# 11 policy. The rule is ``sessionhub.core.admission.decide``; the contract suite holds the two
+# equal. Returns {1, ended sid, reason, ...} or {0, sid, device, content, started_at, ...}.
+ADMIT = (
+    PRELUDE
+    + f"""
+local now, sid, account, device = tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local live = P .. 'a:' .. account
+local ended, others = {{}}, {{}}
+-- Lapsed leases do not count; the sweep ends them at their expiry.
+for _, other in ipairs(redis.call('ZRANGEBYSCORE', live, '(' .. ARGV[3], '+inf')) do
+  local info = redis.call('HMGET', P .. 's:' .. other, 'd', 'c', 't')
+  if info[1] == device then
+    table.insert(ended, {{other, '{REPLACED}'}})
+  else
+    table.insert(others, {{other, info[1], info[2], info[3], tonumber(info[3])}})
+  end
+end
+table.sort(others, function(x, y)
+  if x[5] ~= y[5] then return x[5] < y[5] end
+  return x[1] < y[1]
+end)
+local limit = tonumber(ARGV[10])
+if #others >= limit then
+  if ARGV[11] == 'deny' or limit == 0 then
+    local conflicts = {{0}}
+    for _, o in ipairs(others) do
+      for j = 1, 4 do table.insert(conflicts, o[j]) end
+    end
+    return conflicts
+  end
+  for i = 1, #others - limit + 1 do table.insert(ended, {{others[i][1], '{EVICTED}'}}) end
+end
+local result = {{1}}
+for _, e in ipairs(ended) do
+  finish(e[1], e[2], ARGV[3])
+  table.insert(result, e[1])
+  table.insert(result, e[2])
+end
+local lease = tonumber(ARGV[9])
+redis.call('HSET', P .. 's:' .. sid, 'a', account, 'd', device, 'c', ARGV[7], 't', ARGV[8],
+  'm', ARGV[9])
+if lease > 0 then
+  redis.call('ZADD', live, now + lease, sid)
+  redis.call('ZADD', P .. 'leases', now + lease, sid)
+else
+  redis.call('ZADD', live, '+inf', sid)
+end
+return result
+"""
+)
+
+# ARGV: 3 sid, 4 account. Answers 1 (live) and otherwise as ``ended_status``.
+# RENEW: 5 now. Restarts the lease, or ends a lapsed one.
+RENEW = (
+    PRELUDE
+    + f"""
+local sid, now = ARGV[3], tonumber(ARGV[5])
+local info = redis.call('HMGET', P .. 's:' .. sid, 'a', 'm')
+if not info[1] then return ended_status(sid, ARGV[4]) end
+if info[1] ~= ARGV[4] then return {{3}} end
+local lease = tonumber(info[2])
+if lease == 0 then return {{1}} end
+local live = P .. 'a:' .. info[1]
+local expiry = redis.call('ZSCORE', live, sid)
+if tonumber(expiry) <= now then
+  finish(sid, '{EXPIRED}', expiry)
+  return {{2, '{EXPIRED}', expiry}}
+end
+redis.call('ZADD', live, now + lease, sid)
+redis.call('ZADD', P .. 'leases', now + lease, sid)
+return {{1}}
+"""
+)
+
+# END: 5 now, 6 reason; account '' is an operator. 4: this call ended it (at now).
+END = (
+    PRELUDE
+    + f"""
+local sid, now = ARGV[3], tonumber(ARGV[5])
+local info = redis.call('HMGET', P .. 's:' .. sid, 'a', 'm')
+if not info[1] then return ended_status(sid, ARGV[4]) end
+if ARGV[4] ~= '' and info[1] ~= ARGV[4] then return {{3}} end
+local expiry = redis.call('ZSCORE', P .. 'a:' .. info[1], sid)
+if tonumber(info[2]) > 0 and tonumber(expiry) <= now then
+  finish(sid, '{EXPIRED}', expiry)
+  return {{2, '{EXPIRED}', expiry}}
+end
+finish(sid, ARGV[6], ARGV[5])
+return {{4, ARGV[6], ARGV[5]}}
+"""
+)
+
+# ARGV: 3 now, 4 at most this many. Pops due leases; returns how many ended.
+SWEEP = (
+    PRELUDE
+    + f"""
+local due = redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', ARGV[3], 'WITHSCORES',
+  'LIMIT', 0, ARGV[4])
+for i = 1, #due, 2 do finish(due[i], '{EXPIRED}', due[i + 1]) end
+return {{#due / 2}}
+"""
+)
+
+# ARGV: 3 now (unused), then (sid, account) pairs. For each: {1, expiry} live ('inf': no expiry), or as
+# ``ended_status``.
+LOOK = (
+    PRELUDE
+    + """
+local out = {}
+for i = 4, #ARGV, 2 do
+  local sid = ARGV[i]
+  local expiry = redis.call('ZSCORE', P .. 'a:' .. ARGV[i + 1], sid)
+  if expiry then
+    table.insert(out, {1, expiry})
+  else
+    table.insert(out, ended_status(sid, ''))
+  end
+end
+return out
+"""
+)
+
+# Undo an admission whose record could not be written: the session never existed.
+FORGET = (
+    PRELUDE
+    + """
+local sid = ARGV[3]
+local account = redis.call('HGET', P .. 's:' .. sid, 'a')
+if account then
+  redis.call('DEL', P .. 's:' .. sid)
+  redis.call('ZREM', P .. 'a:' .. account, sid)
+  redis.call('ZREM', P .. 'leases', sid)
+end
+return {1}
+"""
+)
+
+# Loading (no readiness check: it is what makes Redis ready). ARGV: 3.. groups of 6 fields:
+# sid, account, device, content, started_at, lease ms, expiry ('+inf' for none).
+RESTORE = """
+local P = ARGV[1]
+for i = 2, #ARGV, 7 do
+  local sid, account, expiry = ARGV[i], ARGV[i + 1], ARGV[i + 6]
+  redis.call('HSET', P .. 's:' .. sid, 'a', account, 'd', ARGV[i + 2], 'c', ARGV[i + 3],
+    't', ARGV[i + 4], 'm', ARGV[i + 5])
+  redis.call('ZADD', P .. 'a:' .. account, 'NX', expiry, sid)
+  if expiry ~= '+inf' then redis.call('ZADD', P .. 'leases', 'NX', expiry, sid) end
+end
+return #ARGV
+"""
+
+
+class RedisLeases(LeaseStore):
+    def __init__(self, redis: RedisClient, store: SessionStore, clock: Clock) -> None:
+        self._redis = redis
+        self._store = store
+        self._clock = clock
+        self._database = DatabaseLeases(store)  # sessions Redis does not keep (other APIs)
+        self._consumer = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._admit = redis.script(ADMIT)
+        self._renew = redis.script(RENEW)
+        self._end = redis.script(END)
+        self._sweep = redis.script(SWEEP)
+        self._look = redis.script(LOOK)
+        self._forget = redis.script(FORGET)
+        self._restore = redis.script(RESTORE)
+        self._rebuilding = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"RedisLeases({self._redis!r})"
+
+    @property
+    def _head(self) -> list[Any]:
+        return [self._redis.prefix, ENDED_KEPT_MS]
+
+    async def open(self) -> None:
+        exceptions = importlib.import_module("redis.exceptions")
+        try:
+            await self._redis.call(
+                lambda: self._redis.redis.xgroup_create(
+                    f"{self._redis.prefix}ends", GROUP, id="0", mkstream=True
+                )
+            )
+        except exceptions.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        await self._rebuild()
+
+    async def close(self) -> None:
+        """The Redis client and the store belong to the app."""
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def admit(
+        self, record: SessionRecord, limit: int, policy: AdmissionPolicy, now_ms: int
+    ) -> AdmissionDecision:
+        lease_ms = decode_state(record.live.data).timeout_ms
+        args = [
+            now_ms,
+            record.id,
+            record.account_id or "",
+            record.device_id or "",
+            record.content_id or "",
+            record.started_at,
+            lease_ms,
+            limit,
+            policy,
+        ]
+        result = await self._run(self._admit, args)
+        if int(result[0]) == 0:
+            fields = [_text(value) for value in result[1:]]
+            conflicts = [
+                LiveSession(sid, device or None, content or None, int(started))
+                for sid, device, content, started in _groups(fields, 4)
+            ]
+            return AdmissionDecision(False, [], conflicts)
+        ended = [(sid, reason) for sid, reason in _groups([_text(v) for v in result[1:]], 2)]
+        # The row carries no expiry: the lease lives here, and the database's own sweep must
+        # leave it alone. Ends of replaced or evicted sessions reach the rows through the stream.
+        row = msgspec.structs.replace(
+            record, live=msgspec.structs.replace(record.live, expires_at=None)
+        )
+        try:
+            await self._store.create_session(row, [])
+        except BaseException:
+            await self._run(self._forget, [record.id])
+            raise
+        return AdmissionDecision(True, ended, [])
+
+    async def renew(self, session_id: str, account_id: str, now_ms: int) -> LeaseStatus:
+        result = await self._run(self._renew, [session_id, account_id, now_ms])
+        if int(result[0]) == 0:  # not in Redis: only the database can tell
+            return await self._recorded(session_id, account_id)
+        return _status(result)
+
+    async def end(
+        self, session_id: str, account_id: str | None, now_ms: int, reason: str
+    ) -> LeaseStatus:
+        result = await self._run(self._end, [session_id, account_id or "", now_ms, reason])
+        code = int(result[0])
+        if code == 0:  # not a lease kept here: another API's session, or long over
+            return await self._database.end(session_id, account_id, now_ms, reason)
+        status = _status(result)
+        if len(result) == 3:  # ended by this call: durable in the database before answering
+            at = int(float(_text(result[2])))
+            await self._store.update_session(session_id, ending(None, at, _text(result[1])))
+        return status
+
+    async def sweep(self, now_ms: int) -> int:
+        result = await self._run(self._sweep, [now_ms, 500])
+        ended = int(result[0])
+        await self.write_down()
+        return ended + await self._database.sweep(now_ms)
+
+    async def write_down(self) -> int:
+        """Write the ends decided here to the database; returns how many were written.
+
+        Reads this instance's unacknowledged entries first (a write that failed), then new ones,
+        then those another instance read and never acknowledged (it may have died).
+        """
+        stream = f"{self._redis.prefix}ends"
+        client = self._redis.redis
+        written = 0
+        for start in ("0", ">"):
+            streams = {stream: start}
+            reply = await self._redis.call(
+                functools.partial(client.xreadgroup, GROUP, self._consumer, streams, count=500)
+            )
+            for _, entries in reply or []:
+                written += await self._write(stream, entries)
+        claimed = await self._redis.call(
+            lambda: client.xautoclaim(stream, GROUP, self._consumer, STALE_MS, "0-0", count=500)
+        )
+        written += await self._write(stream, claimed[1])
+        return written
+
+    async def current(self, records: list[SessionRecord], now_ms: int) -> list[SessionRecord]:
+        kept = [r for r in records if r.live.api == API and r.live.state == "active"]
+        if not kept:
+            return records
+        args: list[Any] = [now_ms]
+        for record in kept:
+            args += [record.id, record.account_id or ""]
+        looks = await self._run(self._look, args)
+        found: dict[str, SessionRecord] = {}
+        for record, look in zip(kept, looks, strict=True):
+            live = record.live
+            if int(look[0]) == 1:
+                expiry = _text(look[1])
+                expires_at = None if expiry == "inf" else int(float(expiry))
+                live = msgspec.structs.replace(live, expires_at=expires_at)
+            elif int(look[0]) == 2:
+                ended_at = int(float(_text(look[2])))
+                live = live.end(ended_at, _text(look[1]))
+            found[record.id] = msgspec.structs.replace(record, live=live)
+        return [found.get(record.id, record) for record in records]
+
+    async def _write(self, stream: str, entries: list[Any]) -> int:
+        if not entries:
+            return 0
+        ids, writes = [], []
+        for entry_id, fields in entries:
+            if fields is None:  # trimmed away meanwhile
+                ids.append(entry_id)
+                continue
+            values = {_text(k): _text(v) for k, v in fields.items()}
+            at = int(float(values["t"]))
+            writes.append(self._store.update_session(values["s"], ending(None, at, values["r"])))
+            ids.append(entry_id)
+        await asyncio.gather(*writes)  # concurrent: the store commits them as one group
+        client = self._redis.redis
+        await self._redis.call(lambda: client.xack(stream, GROUP, *ids))
+        await self._redis.call(lambda: client.xdel(stream, *ids))
+        return len(writes)
+
+    async def _recorded(self, session_id: str, account_id: str) -> LeaseStatus:
+        """Redis is ready and does not know the session: the record decides."""
+        record = await self._store.get_session(session_id)
+        if record is None or record.account_id != account_id or record.live.api != API:
+            return LeaseStatus("unknown")
+        if record.live.state == "ended":
+            return LeaseStatus("ended", record.live.end_reason)
+        # Active in the row yet no lease here: it ended here so long ago that the note of it
+        # is gone and the row has not caught up. It can only have lapsed.
+        return LeaseStatus("ended", EXPIRED)
+
+    async def _run(self, script: Any, args: list[Any]) -> Any:
+        result = await script([], self._head + args)
+        if isinstance(result, list) and result and result[0] == NOT_READY:
+            await self._rebuild()
+            result = await script([], self._head + args)
+            if isinstance(result, list) and result and result[0] == NOT_READY:
+                raise StoreUnavailableError("Redis lost its leases and is being loaded again")
+        return result
+
+    async def _rebuild(self) -> None:
+        """Load the database's live playback sessions, once per empty Redis (see module doc)."""
+        async with self._rebuilding:
+            client, prefix = self._redis.redis, self._redis.prefix
+            if await self._redis.call(lambda: client.exists(f"{prefix}ready")):
+                return
+            token = uuid.uuid4().hex
+            lock = f"{prefix}loading"
+            if not await self._redis.call(lambda: client.set(lock, token, nx=True, px=60_000)):
+                for _ in range(600):  # another instance loads; wait for it
+                    await asyncio.sleep(0.1)
+                    if await self._redis.call(lambda: client.exists(f"{prefix}ready")):
+                        return
+                raise StoreUnavailableError("Redis is being loaded by another instance")
+            loaded = await self._load_live_sessions()
+            await self._redis.call(lambda: client.set(f"{prefix}ready", "1"))
+            await self._redis.call(lambda: client.delete(lock))
+            log.info("loaded %d live playback sessions into Redis", loaded)
+
+    async def _load_live_sessions(self) -> int:
+        now, loaded, before = self._clock.now_ms(), 0, None
+        while True:
+            page = await self._store.list_sessions(
+                api=API, state="active", limit=1000, before_id=before
+            )
+            if not page:
+                return loaded
+            before = page[-1].id
+            args: list[Any] = [self._redis.prefix]
+            handed_over = []
+            for record in page:
+                if record.live.lapsed(now):
+                    continue  # the database's sweep ends it
+                state = decode_state(record.live.data)
+                expiry = record.live.expires_at
+                if expiry is not None:
+                    handed_over.append(record.id)  # a lease the database kept until now
+                elif state.timeout_ms:
+                    expiry = now + state.timeout_ms  # kept here before and lost: a fresh lease
+                args += [
+                    record.id,
+                    state.account_id,
+                    state.device_id,
+                    record.content_id or "",
+                    record.started_at,
+                    state.timeout_ms,
+                    "+inf" if expiry is None else expiry,
+                ]
+            await self._restore([], args)
+            # From now on the lease is kept here: the row's expiry must not end it.
+            await asyncio.gather(
+                *(self._store.update_session(sid, _no_expiry) for sid in handed_over)
+            )
+            loaded += len(page)
+
+
+def _no_expiry(live: LiveState | None) -> Change[None]:
+    if live is None or live.state != "active" or live.expires_at is None:
+        return Change(None, [], None)
+    return Change(msgspec.structs.replace(live, expires_at=None), [], None)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _groups(values: list[str], size: int) -> list[tuple[str, ...]]:
+    return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+def _status(result: list[Any]) -> LeaseStatus:
+    code = int(result[0])
+    if code == 1:
+        return LeaseStatus("live")
+    if code == 3:
+        return LeaseStatus("unknown")
+    return LeaseStatus("ended", _text(result[1]), changed=code == 4)
