@@ -175,13 +175,13 @@ return {{#due / 2}}
 """
 )
 
-# ARGV: 3 now (unused), then (sid, account) pairs. For each: {1, expiry} live ('inf': no expiry), or as
-# ``ended_status``.
+# ARGV: 3.. (sid, account) pairs. For each: {1, expiry} if live ('inf': never expires), else
+# as ``ended_status``.
 LOOK = (
     PRELUDE
     + """
 local out = {}
-for i = 4, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   local sid = ARGV[i]
   local expiry = redis.call('ZSCORE', P .. 'a:' .. ARGV[i + 1], sid)
   if expiry then
@@ -353,7 +353,7 @@ class RedisLeases(LeaseStore):
         kept = [r for r in records if r.live.api == API and r.live.state == "active"]
         if not kept:
             return records
-        args: list[Any] = [now_ms]
+        args: list[Any] = []
         for record in kept:
             args += [record.id, record.account_id or ""]
         looks = await self._run(self._look, args)
