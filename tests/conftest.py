@@ -96,7 +96,7 @@ async def forget_prefix(url: str) -> None:
     await client.aclose()
 
 
-def _database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url_for(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh SQLite file, or a PostgreSQL schema of the test's own dropped afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'sessionhub.db'}"
@@ -113,7 +113,7 @@ def _database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
     asyncio.run(drop())
 
 
-def _redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def redis_url_for(request: pytest.FixtureRequest) -> Iterator[str]:
     """The test Redis with a key prefix of the test's own, whose keys go afterwards."""
     url = f"{request.getfixturevalue('redis_server')}?prefix=t-{uuid.uuid4().hex[:10]}:"
     yield url
@@ -123,7 +123,7 @@ def _redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """One URL per database under test; every storage test runs once for each."""
-    yield from _database_url(request.param, request, tmp_path)
+    yield from database_url_for(request.param, request, tmp_path)
 
 
 # Every HTTP test runs against each configuration a deployment can have: the embedded default,
@@ -134,8 +134,8 @@ CONFIGURATIONS = ["sqlite", "postgresql", "postgresql+redis"]
 @pytest.fixture(params=CONFIGURATIONS)
 def configuration(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     database, _, hot = request.param.partition("+")
-    urls = {"database_url": next(databases := _database_url(database, request, tmp_path))}
-    redis_urls = _redis_url(request) if hot else iter(())
+    urls = {"database_url": next(databases := database_url_for(database, request, tmp_path))}
+    redis_urls = redis_url_for(request) if hot else iter(())
     if hot:
         urls["redis_url"] = next(redis_urls)
     yield urls

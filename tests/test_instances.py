@@ -18,6 +18,7 @@ from sessionhub.core.accounts import AccountService
 from sessionhub.core.clock import SystemClock
 from sessionhub.core.consumers import ConsumerService
 from sessionhub.stores import store_for_url
+from tests.conftest import redis_url_for
 from tests.dialects.adobe.payloads import event, start
 from tests.dialects.adobe.test_timeline1 import EXPECTED_QOE, TIMELINE_1
 from tests.server import Server, running_server
@@ -38,6 +39,16 @@ def database(postgres_server: str) -> Iterator[str]:
         await conn.close()
 
     asyncio.run(drop())
+
+
+@pytest.fixture(params=["database", "redis"])
+def hot_state_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Where hot state (leases, admission, nonces, rate buckets) lives: the database, or Redis."""
+    if request.param == "database":
+        yield {}
+        return
+    for url in redis_url_for(request):
+        yield {"SESSIONHUB_REDIS_URL": url}
 
 
 @contextlib.contextmanager
@@ -76,9 +87,11 @@ async def tenant(url: str, devices: int, limit: int) -> list[str]:
         await store.close()
 
 
-async def test_one_service_across_three_instances(database: str) -> None:
+async def test_one_service_across_three_instances(
+    database: str, hot_state_env: dict[str, str]
+) -> None:
     tokens = await tenant(database, 500, limit=5)
-    with three_instances(database) as servers:
+    with three_instances(database, **hot_state_env) as servers:
         async with clients(servers) as (a, b, c):
             spread = [a, b, c]
 
@@ -127,15 +140,6 @@ async def test_one_service_across_three_instances(database: str) -> None:
             assert len(detail["events"]) == len(TIMELINE_1) + 1
 
 
-@pytest.fixture(params=["database", "redis"])
-def hot_state_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    """Where nonces and rate buckets live: the database, or Redis (resolved outside a loop)."""
-    if request.param == "database":
-        return {}
-    redis_url = request.getfixturevalue("redis_server")
-    return {"SESSIONHUB_REDIS_URL": f"{redis_url}?prefix=mi-{uuid.uuid4().hex[:10]}:"}
-
-
 async def test_play_log_rate_limit_holds_across_instances(
     database: str, hot_state_env: dict[str, str]
 ) -> None:
@@ -176,26 +180,29 @@ async def test_play_log_rate_limit_holds_across_instances(
             assert 5 <= allowed <= 5 + int(elapsed * 5)
 
 
-async def test_each_lapsed_lease_is_ended_once_at_its_expiry(database: str) -> None:
+async def test_each_lapsed_lease_is_ended_once_at_its_expiry(
+    database: str, hot_state_env: dict[str, str]
+) -> None:
     tokens = await tenant(database, 20, limit=50)
     env = {"SESSIONHUB_SRM_LEASE_TIMEOUT_S": "1", "SESSIONHUB_SWEEP_INTERVAL_S": "0.2"}
-    with three_instances(database, **env) as servers:
-        async with clients(servers) as (a, _, c):
-            answers = await asyncio.gather(
-                *(a.post("/srm/sessions", json=VOD, headers={"Client-Token": t}) for t in tokens)
-            )
-            ids = {r.json()["successResponse"]["sessionId"] for r in answers}
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                ended = (
-                    await c.get("/admin/api/sessions?api=nagra&state=ended", headers=ADMIN)
-                ).json()["sessions"]
-                if {s["id"] for s in ended} == ids:
-                    break
-                await asyncio.sleep(0.2)
     store = store_for_url(database)
     await store.open()
     try:
+        with three_instances(database, **env, **hot_state_env) as servers:
+            async with clients(servers) as (a, _, _):
+                answers = await asyncio.gather(
+                    *(
+                        a.post("/srm/sessions", json=VOD, headers={"Client-Token": t})
+                        for t in tokens
+                    )
+                )
+                ids = {r.json()["successResponse"]["sessionId"] for r in answers}
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    ended = await store.list_sessions(api="nagra", state="ended", limit=100)
+                    if {record.id for record in ended} == ids:
+                        break
+                    await asyncio.sleep(0.2)
         for session_id in ids:
             record = await store.get_session(session_id)
             assert record is not None

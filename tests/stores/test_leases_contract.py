@@ -18,7 +18,7 @@ from sessionhub.core.records import LeaseStatus, LiveState, SessionRecord
 from sessionhub.stores import store_for_url
 from sessionhub.stores.redis import RedisClient
 from sessionhub.stores.redis_leases import RedisLeases
-from tests.conftest import _database_url, _redis_url
+from tests.conftest import database_url_for, redis_url_for
 
 LEASE_MS = 30_000
 
@@ -61,8 +61,8 @@ class Keeper:
 @pytest.fixture(params=["sqlite", "postgresql", "sqlite+redis", "postgresql+redis"])
 def keeper_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
     database, _, hot = request.param.partition("+")
-    databases = _database_url(database, request, tmp_path)
-    redises = _redis_url(request) if hot else iter(())
+    databases = database_url_for(database, request, tmp_path)
+    redises = redis_url_for(request) if hot else iter(())
     yield next(databases), next(redises, None)
     for rest in (databases, redises):
         next(rest, None)
