@@ -120,6 +120,12 @@ def redis_url_for(request: pytest.FixtureRequest) -> Iterator[str]:
     asyncio.run(forget_prefix(url))
 
 
+@pytest.fixture
+def postgres_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The test PostgreSQL, in a schema of the test's own."""
+    yield from database_url_for("postgresql", request, tmp_path)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """One URL per database under test; every storage test runs once for each."""

@@ -1,6 +1,6 @@
-"""When PostgreSQL goes away, requests fail fast in each vendor's shape with 503, nothing
-acknowledged is lost, and service resumes by itself when it returns. The test runs a PostgreSQL
-server of its own so it can stop and restart it."""
+"""When PostgreSQL or Redis goes away, requests fail fast in each vendor's shape with 503,
+nothing acknowledged is lost, and service resumes by itself when it returns. The tests run a
+server of their own so they can stop and restart it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import pytest
 
 from tests.dialects.adobe.payloads import event, start
 from tests.server import free_port, running_server
+from tests.test_instances import VOD, tenant
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +142,89 @@ async def test_postgres_outage_fails_fast_loses_nothing_and_recovers(
                 f"/admin/api/sessions/{sid}", headers={"Authorization": "Bearer e2e-token"}
             )
             assert [e["ts"] for e in first.json()["events"]] == [0, 5_000, 7_000]
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        message = "needs redis-server to run a private Redis"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PrivateRedis(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class PrivateRedis:
+    """A Redis without persistence: a restart loses everything, the hardest case."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False
+            )
+            if probe.stdout.strip() == b"PONG":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the private Redis did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+async def test_redis_outage_fails_fast_and_recovers_with_every_live_session_counted(
+    private_redis: PrivateRedis, postgres_schema: str
+) -> None:
+    tokens = await tenant(postgres_schema, 2, limit=1)
+    env = {"SESSIONHUB_REDIS_URL": private_redis.url}
+    with running_server(postgres_schema, **env) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            first, second = ({"Client-Token": token} for token in tokens)
+            setup = await client.post("/srm/sessions", json=VOD, headers=first)
+            sid = setup.json()["successResponse"]["sessionId"]
+            keep_alive = f"/srm/sessions/{sid}"
+            assert (await client.put(keep_alive, headers=first)).status_code == 200
+
+            private_redis.stop()
+
+            started = time.monotonic()
+            down = await client.put(keep_alive, headers=first)
+            assert down.status_code == 503
+            assert down.json()["errorResponse"]["errorCode"] == "SRM-0016"
+            refused = await client.post("/srm/sessions", json=VOD, headers=second)
+            assert refused.status_code == 503
+            assert (await client.get("/readyz")).status_code == 503
+            assert time.monotonic() - started < 15  # fast, not a hang
+            # What needs no hot state goes on: media sessions live in PostgreSQL.
+            assert (await client.post("/api/v1/sessions", json=start())).status_code == 201
+
+            private_redis.start()  # empty: it lost every lease
+
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                back = await client.put(keep_alive, headers=first)
+                if back.status_code == 200:
+                    break
+                await asyncio.sleep(0.5)
+            assert back.status_code == 200, back.text
+            assert (await client.get("/readyz")).status_code == 200
+            # The acknowledged session was loaded again from its record: it still counts.
+            full = await client.post("/srm/sessions", json=VOD, headers=second)
+            assert full.json()["errorResponse"]["errorCode"] == "SRM-0006"
+            assert (await client.delete(keep_alive, headers=first)).status_code == 200
+            assert (await client.post("/srm/sessions", json=VOD, headers=second)).status_code == 200

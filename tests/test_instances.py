@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import httpx
 import pytest
 from oauthlib.oauth1 import Client
@@ -29,16 +27,8 @@ VOD = {"content": {"contentID": "100001V3D", "contentType": "COD"}}
 
 
 @pytest.fixture
-def database(postgres_server: str) -> Iterator[str]:
-    schema = f"mi_{uuid.uuid4().hex[:10]}"
-    yield f"{postgres_server}?schema={schema}"
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(postgres_server)
-        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await conn.close()
-
-    asyncio.run(drop())
+def database(postgres_schema: str) -> str:
+    return postgres_schema
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -12,7 +12,7 @@ import msgspec
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore, Store
 from sessionhub.core.engagement import GENESYS, NUANCE, describe
-from sessionhub.core.errors import SessionNotFoundError
+from sessionhub.core.errors import SessionNotFoundError, StoreUnavailableError
 from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import media_qoe
 from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName
@@ -128,6 +128,9 @@ class SessionService:
             await asyncio.sleep(interval_s)
             try:
                 count = await self.expire_lapsed()
+            except StoreUnavailableError as error:  # expected in an outage: one line, no trace
+                log.warning("sweep skipped: %s", error.message)
+                continue
             except Exception:  # keep sweeping: the store may be back next time
                 log.exception("sweeping lapsed sessions failed")
                 continue
