@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
+from sessionhub.stores.batching import TurnBatcher
 from sessionhub.stores.rows import (
     ACCOUNT_COLUMNS,
     CREDENTIALS_SELECT,
@@ -180,8 +182,20 @@ class PostgresAccountQueries(AccountStore):
     async def get_credentials(
         self, token_hash: str
     ) -> tuple[ClientToken, Account | None, Device | None] | None:
-        row = await self._row(f"{CREDENTIALS_SELECT} WHERE t.token_hash = $1", token_hash)
+        # Every SRM call reads its credentials: concurrent calls share one query.
+        row = await self._credential_reads.submit(token_hash)
         return credentials_from(row)
+
+    @functools.cached_property
+    def _credential_reads(self) -> TurnBatcher[str, Any]:
+        return TurnBatcher(self._credential_rows)
+
+    async def _credential_rows(self, token_hashes: list[str]) -> list[Any]:
+        rows = await self._rows(
+            f"{CREDENTIALS_SELECT} WHERE t.token_hash = ANY($1::text[])", list(set(token_hashes))
+        )
+        found = {row[0]: row for row in rows}  # token_hash is the first column
+        return [found.get(token_hash) for token_hash in token_hashes]
 
     async def revoke_token(self, token_hash: str) -> bool:
         async with self._connection() as conn:

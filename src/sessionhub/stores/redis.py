@@ -12,6 +12,8 @@ tokens into the decision with the core's ``rate_decision``.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +22,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from sessionhub.core.consumers import RequestCheck, rate_decision
 from sessionhub.core.contracts import RequestGate
 from sessionhub.core.errors import StoreUnavailableError
+from sessionhub.stores.batching import TurnBatcher
+
+Call = tuple[str, list[Any], list[Any]]  # script sha, keys, arguments
 
 BUCKET_IDLE_MS = 60_000  # an idle bucket is full again long before this; then it may go
 
@@ -68,8 +73,13 @@ class RedisClient:
         parts = urlsplit(url)
         options = dict(parse_qsl(parts.query))
         self.prefix = options.pop("prefix", "sessionhub:")
+        # Scripts of concurrent requests share one pipeline (see ``batching``); measured in
+        # bench/RESULTS.md, ``?pipeline=off`` sends each on its own for comparison.
+        pipelining = options.pop("pipeline", "on") != "off"
         self._url = parts._replace(query=urlencode(options)).geturl()
         self._client: Any = None
+        self._scripts: dict[str, str] = {}
+        self._batcher = TurnBatcher(self._pipeline) if pipelining else None
 
     def __repr__(self) -> str:
         return f"RedisClient(prefix={self.prefix!r})"
@@ -96,16 +106,43 @@ class RedisClient:
         await self.call(lambda: self.redis.ping())  # noqa: PLW0108 (redis exists only once open)
 
     def script(self, source: str) -> Callable[[list[Any], list[Any]], Awaitable[Any]]:
-        """A Lua script, run by EVALSHA (loaded on first use); failures as in ``call``."""
-        script: Any = None
+        """A Lua script, run by EVALSHA (loaded when Redis does not know it yet); failures as in
+        ``call``."""
+        sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        self._scripts[sha] = source
 
         async def run(keys: list[Any], args: list[Any]) -> Any:
-            nonlocal script
-            if script is None:
-                script = self.redis.register_script(source)
-            return await self.call(lambda: script(keys=keys, args=args))
+            if self._batcher is not None:
+                return await self._batcher.submit((sha, keys, args))
+            [result] = await self._pipeline([(sha, keys, args)])
+            if isinstance(result, Exception):
+                raise result
+            return result
 
         return run
+
+    async def _pipeline(self, calls: list[Call]) -> list[Any]:
+        """Run the scripts in one pipeline; results in order, a script's error in its place.
+        Scripts Redis lost (a restart) are loaded and their calls sent again."""
+        exceptions = importlib.import_module("redis.exceptions")
+
+        async def send(todo: list[Call]) -> list[Any]:
+            pipe = self.redis.pipeline(transaction=False)
+            for sha, keys, args in todo:
+                pipe.evalsha(sha, len(keys), *keys, *args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+            return results
+
+        results: list[Any] = await self.call(lambda: send(calls))
+        missing = [i for i, r in enumerate(results) if isinstance(r, exceptions.NoScriptError)]
+        if missing:
+            for sha in {calls[i][0] for i in missing}:
+                source = self._scripts[sha]
+                await self.call(functools.partial(self.redis.script_load, source))
+            again = await self.call(lambda: send([calls[i] for i in missing]))
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
+        return results
 
     async def call(self, command: Callable[[], Awaitable[Any]]) -> Any:
         exceptions = importlib.import_module("redis.exceptions")
