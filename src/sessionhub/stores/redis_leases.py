@@ -19,6 +19,11 @@ Every decision is one Lua script, so it is atomic across all instances sharing t
 
 Keys are derived inside the scripts, which suits a single Redis (with replicas), not Redis
 Cluster. A keep-alive touches only Redis; setup and teardown also write the database.
+
+Setup decides in Redis first, then writes the row; if the write fails the admission is undone.
+A process killed between the two leaves a lease without a row: it counts until it lapses (one
+lease period), or, with keep-alive disabled, until an operator deletes ``{p}s:{sid}`` and its
+entry in ``{p}a:{account}``. Admission may then count one too many, never one too few.
 """
 
 from __future__ import annotations
@@ -67,6 +72,21 @@ local function ended_status(sid, account)
   local owner, reason, at = string.match(e, '^(.-)\\n(.-)\\n(.*)$')
   if account ~= '' and owner ~= account then return {{3}} end
   return {{2, reason, at}}
+end
+-- The live session ``sid`` if ``account`` ('' for an operator) may touch it: nil, its account
+-- and lease length. Else the answer to give: as ``ended_status``, or {{2, 'expired', at}}
+-- for a lease that lapsed (ended here and now, at its expiry).
+local function touch(sid, account, now)
+  local info = redis.call('HMGET', P .. 's:' .. sid, 'a', 'm')
+  if not info[1] then return ended_status(sid, account) end
+  if account ~= '' and info[1] ~= account then return {{3}} end
+  local lease = tonumber(info[2])
+  local expiry = redis.call('ZSCORE', P .. 'a:' .. info[1], sid)
+  if lease > 0 and tonumber(expiry) <= now then
+    finish(sid, '{EXPIRED}', expiry)
+    return {{2, '{EXPIRED}', expiry}}
+  end
+  return nil, info[1], lease
 end
 if redis.call('EXISTS', P .. 'ready') == 0 then return {{{NOT_READY}}} end
 """
@@ -123,44 +143,30 @@ return result
 """
 )
 
-# ARGV: 3 sid, 4 account. Answers 1 (live) and otherwise as ``ended_status``.
-# RENEW: 5 now. Restarts the lease, or ends a lapsed one.
+# ARGV: 3 sid, 4 account ('' for an operator), 5 now. Answers 1 (live) or as ``touch``.
+# Restarts the lease.
 RENEW = (
     PRELUDE
-    + f"""
+    + """
 local sid, now = ARGV[3], tonumber(ARGV[5])
-local info = redis.call('HMGET', P .. 's:' .. sid, 'a', 'm')
-if not info[1] then return ended_status(sid, ARGV[4]) end
-if info[1] ~= ARGV[4] then return {{3}} end
-local lease = tonumber(info[2])
-if lease == 0 then return {{1}} end
-local live = P .. 'a:' .. info[1]
-local expiry = redis.call('ZSCORE', live, sid)
-if tonumber(expiry) <= now then
-  finish(sid, '{EXPIRED}', expiry)
-  return {{2, '{EXPIRED}', expiry}}
+local answer, account, lease = touch(sid, ARGV[4], now)
+if answer then return answer end
+if lease > 0 then
+  redis.call('ZADD', P .. 'a:' .. account, now + lease, sid)
+  redis.call('ZADD', P .. 'leases', now + lease, sid)
 end
-redis.call('ZADD', live, now + lease, sid)
-redis.call('ZADD', P .. 'leases', now + lease, sid)
-return {{1}}
+return {1}
 """
 )
 
-# END: 5 now, 6 reason; account '' is an operator. 4: this call ended it (at now).
+# As RENEW, plus 6 reason. Ends the session now; 4: this call ended it (at now).
 END = (
     PRELUDE
-    + f"""
-local sid, now = ARGV[3], tonumber(ARGV[5])
-local info = redis.call('HMGET', P .. 's:' .. sid, 'a', 'm')
-if not info[1] then return ended_status(sid, ARGV[4]) end
-if ARGV[4] ~= '' and info[1] ~= ARGV[4] then return {{3}} end
-local expiry = redis.call('ZSCORE', P .. 'a:' .. info[1], sid)
-if tonumber(info[2]) > 0 and tonumber(expiry) <= now then
-  finish(sid, '{EXPIRED}', expiry)
-  return {{2, '{EXPIRED}', expiry}}
-end
-finish(sid, ARGV[6], ARGV[5])
-return {{4, ARGV[6], ARGV[5]}}
+    + """
+local answer = touch(ARGV[3], ARGV[4], tonumber(ARGV[5]))
+if answer then return answer end
+finish(ARGV[3], ARGV[6], ARGV[5])
+return {4, ARGV[6], ARGV[5]}
 """
 )
 
