@@ -18,7 +18,7 @@ import functools
 import importlib
 from collections.abc import AsyncIterator, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
@@ -65,10 +65,17 @@ _UPDATE_LIVE = (
 CONNECT_TIMEOUT_S = 5
 COMMAND_TIMEOUT_S = 10
 MAX_BATCH = 256
-_MIGRATION_LOCK = 7_345_001
-_Pending = tuple[
-    str, Updater[Any], "asyncio.Future[Any]"
-]  # pg_advisory_lock key: one instance migrates at a time
+_MIGRATION_LOCK = 7_345_001  # pg_advisory_lock key: one instance migrates at a time
+
+
+class _Create(NamedTuple):
+    """A new session waiting for the next batch, like an update (see ``_run_batch``)."""
+
+    record: SessionRecord
+    events: Sequence[EventRecord]
+
+
+_Pending = tuple[str, "Updater[Any] | _Create", "asyncio.Future[Any]"]
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.decode
 
@@ -165,16 +172,8 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
     # -- sessions ----------------------------------------------------------------------------
 
     async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
-        driver = _driver()
-        async with self._transaction() as conn:
-            try:
-                await conn.execute(_INSERT_SESSION, *session_row(record))
-            except driver.UniqueViolationError:
-                raise ValueError(f"session {record.id} exists already") from None
-            if events:
-                await conn.executemany(_INSERT_EVENT, [event_row(e) for e in events])
-            if record.identities:
-                await link_visitor(conn, record.id, record.identities, None, record.started_at)
+        """Group-committed with concurrent creations and updates (see ``_run_batch``)."""
+        await self._in_next_batch(record.id, _Create(record, events))
 
     async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
         async with self._transaction() as conn:
@@ -205,13 +204,16 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
         """Group-committed: updates waiting when the previous batch commits share one
         transaction (see ``_run_batch``); the answer comes after that commit."""
+        result: T = await self._in_next_batch(session_id, updater)
+        return result
+
+    async def _in_next_batch(self, session_id: str, work: Updater[Any] | _Create) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((session_id, updater, future))
+        self._pending.append((session_id, work, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush())
-        result: T = await future
-        return result
+        return await future
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # let requests that arrived together join the first batch
@@ -233,11 +235,16 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                     future.set_exception(value)
 
     async def _run_batch(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-        """One transaction for the batch: lock its rows in id order (so batches of different
-        instances never deadlock on each other), run the updaters in arrival order against
-        those rows, then write events and states with one executemany each."""
+        """One transaction for the batch: insert the new sessions; lock the updated rows in id
+        order (so batches of different instances never deadlock on each other), run the
+        updaters in arrival order against those rows, then write events and states with one
+        executemany each. An id both created and updated in one batch cannot happen: a client
+        learns a new id only once its creation has committed."""
         async with self._transaction() as conn:
-            ids = sorted({session_id for session_id, _, _ in batch})
+            creates = [work for _, work, _ in batch if isinstance(work, _Create)]
+            if creates:
+                await self._insert_sessions(conn, creates)
+            ids = sorted({sid for sid, work, _ in batch if not isinstance(work, _Create)})
             rows = await conn.fetch(
                 f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id = ANY($1::text[])"
                 " ORDER BY id FOR UPDATE",
@@ -248,6 +255,9 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
             events: list[tuple[Any, ...]] = []
             outcomes: list[tuple[bool, Any]] = []
             for session_id, updater, _ in batch:
+                if isinstance(updater, _Create):
+                    outcomes.append((True, None))
+                    continue
                 try:
                     change = updater(lives.get(session_id))
                 except Exception as error:  # a rule the updater enforced: only this one fails
@@ -269,11 +279,23 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 )
             return outcomes
 
+    async def _insert_sessions(self, conn: Connection, creates: list[_Create]) -> None:
+        await conn.executemany(_INSERT_SESSION, [session_row(c.record) for c in creates])
+        events = [event_row(event) for c in creates for event in c.events]
+        if events:
+            await conn.executemany(_INSERT_EVENT, events)
+        for create in creates:
+            record = create.record
+            if record.identities:
+                await link_visitor(conn, record.id, record.identities, None, record.started_at)
+
     async def _run_alone(self, item: _Pending) -> tuple[bool, Any]:
         try:
             return (await self._run_batch([item]))[0]
         except StoreUnavailableError as error:
             return (False, error)
+        except _driver().UniqueViolationError:
+            return (False, ValueError(f"session {item[0]} exists already"))
         except Exception as error:
             return (False, StoreUnavailableError(f"PostgreSQL write failed: {error}"))
 
