@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from sessionhub.core.accounts import Account, ClientToken, Content, Device
@@ -46,6 +48,28 @@ async def test_devices_content_and_entitlements(store: Store) -> None:
     await store.remove_entitlement("ACME", "c1")
     await store.remove_entitlement("ACME", "c1")  # absent is a no-op
     assert not await store.is_entitled("ACME", "c1")
+
+
+async def test_the_entitlement_read_gives_content_and_right_together(store: Store) -> None:
+    await store.add_account(Account("ACME", created_at=1))
+    await store.add_content(Content("c1", "COD"))
+    await store.add_content(Content("c2", "LIVE"))
+    await store.add_entitlement("ACME", "c1")
+    # Concurrent reads (batched by PostgreSQL into one query) each get their own answer.
+    answers = await asyncio.gather(
+        store.get_entitlement("ACME", "c1"),
+        store.get_entitlement("ACME", "c2"),
+        store.get_entitlement("ACME", "nope"),
+        store.get_entitlement("OTHER", "c1"),
+        store.get_entitlement("ACME", "c1"),
+    )
+    assert answers == [
+        (Content("c1", "COD"), True),
+        (Content("c2", "LIVE"), False),
+        (None, False),
+        (Content("c1", "COD"), False),
+        (Content("c1", "COD"), True),
+    ]
 
 
 async def test_tokens_credentials_and_revocation(store: Store) -> None:

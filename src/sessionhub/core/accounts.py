@@ -287,10 +287,10 @@ class AccountService:
 
     async def check_entitled(self, account_id: str, content_id: str, content_type: str) -> None:
         """The PAV step: the content exists with that type and the account may play it."""
-        content = await self._store.get_content(content_id)
+        content, entitled = await self._store.get_entitlement(account_id, content_id)
         if content is None or content.content_type != content_type:
             raise ContentNotFoundError(f"No {content_type} content {content_id}")
-        if not await self._store.is_entitled(account_id, content_id):
+        if not entitled:
             raise NotEntitledError(f"Account {account_id} may not play {content_id}")
 
 

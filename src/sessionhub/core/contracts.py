@@ -163,6 +163,13 @@ class AccountStore(abc.ABC):
     async def list_entitlements(self, account_id: str) -> list[str]: ...
 
     @abc.abstractmethod
+    async def get_entitlement(
+        self, account_id: str, content_id: str
+    ) -> tuple[Content | None, bool]:
+        """The content (None if unknown) and whether the account is entitled to it, in one read
+        (every SRM setup needs both)."""
+
+    @abc.abstractmethod
     async def add_token(self, token: ClientToken) -> None: ...
 
     @abc.abstractmethod

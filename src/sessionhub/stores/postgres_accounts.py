@@ -17,6 +17,7 @@ from sessionhub.stores.rows import (
     account_from,
     account_row,
     credentials_from,
+    entitlement_from,
     token_from,
     token_row,
 )
@@ -158,6 +159,30 @@ class PostgresAccountQueries(AccountStore):
             content_id,
         )
         return row is not None
+
+    async def get_entitlement(
+        self, account_id: str, content_id: str
+    ) -> tuple[Content | None, bool]:
+        # Every SRM setup asks: concurrent setups share one query.
+        return entitlement_from(await self._entitlement_reads.submit((account_id, content_id)))
+
+    @functools.cached_property
+    def _entitlement_reads(self) -> TurnBatcher[tuple[str, str], Any]:
+        return TurnBatcher(self._entitlement_rows)
+
+    async def _entitlement_rows(self, keys: list[tuple[str, str]]) -> list[Any]:
+        unique = list(set(keys))
+        rows = await self._rows(
+            "SELECT k.account_id, k.content_id, c.content_type, e.account_id IS NOT NULL"
+            " FROM unnest($1::text[], $2::text[]) AS k(account_id, content_id)"
+            " LEFT JOIN content c ON c.content_id = k.content_id"
+            " LEFT JOIN entitlements e"
+            " ON e.account_id = k.account_id AND e.content_id = k.content_id",
+            [account for account, _ in unique],
+            [content for _, content in unique],
+        )
+        found = {(row[0], row[1]): row[1:] for row in rows}
+        return [found[key] for key in keys]
 
     async def list_entitlements(self, account_id: str) -> list[str]:
         rows = await self._rows(

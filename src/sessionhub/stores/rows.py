@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from sessionhub.core.accounts import Account, ClientToken, Device
+from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.records import EventRecord, LiveState, SessionRecord
 
 LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
@@ -27,6 +27,13 @@ CREDENTIALS_SELECT = (
     f" {', '.join('a.' + c for c in ACCOUNT_COLUMNS.split(', '))}, d.enabled, d.created_at"
     " FROM client_tokens t LEFT JOIN accounts a ON a.id = t.account_id"
     " LEFT JOIN devices d ON d.account_id = t.account_id AND d.device_id = t.device_id"
+)
+# (content_id, content_type or NULL, entitled): the PAV step of one setup, for SQLite
+ENTITLEMENT_SELECT = (
+    "SELECT k.content_id, c.content_type, EXISTS (SELECT 1 FROM entitlements e"
+    " WHERE e.account_id = k.account_id AND e.content_id = k.content_id)"
+    " FROM (SELECT ? AS account_id, ? AS content_id) AS k"
+    " LEFT JOIN content c ON c.content_id = k.content_id"
 )
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.decode
@@ -132,3 +139,9 @@ def credentials_from(
     account = None if row[6] is None else account_from(row[6:13])
     device = None if row[13] is None else Device(row[1], row[2], bool(row[13]), row[14])
     return token_from(row[:6]), account, device
+
+
+def entitlement_from(row: Sequence[Any]) -> tuple[Content | None, bool]:
+    """A (content_id, content_type or None, entitled) row as (content or None, entitled)."""
+    content = None if row[1] is None else Content(row[0], row[1])
+    return content, bool(row[2])

@@ -16,10 +16,12 @@ from sessionhub.core.errors import AlreadyExistsError, NotFoundError
 from sessionhub.stores.rows import (
     ACCOUNT_COLUMNS,
     CREDENTIALS_SELECT,
+    ENTITLEMENT_SELECT,
     TOKEN_COLUMNS,
     account_from,
     account_row,
     credentials_from,
+    entitlement_from,
     token_from,
     token_row,
 )
@@ -161,6 +163,12 @@ class SQLiteAccountQueries(AccountStore):
             (account_id, content_id),
         )
         return row is not None
+
+    async def get_entitlement(
+        self, account_id: str, content_id: str
+    ) -> tuple[Content | None, bool]:
+        row = await self._one(ENTITLEMENT_SELECT, (account_id, content_id))
+        return entitlement_from(row)
 
     async def list_entitlements(self, account_id: str) -> list[str]:
         rows = await self._all(
