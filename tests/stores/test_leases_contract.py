@@ -100,6 +100,13 @@ async def admit(keeper: Keeper, leases: LeaseStore, device: str, limit: int = 2)
     return record
 
 
+async def two_live(keeper: Keeper, leases: LeaseStore) -> tuple[SessionRecord, SessionRecord]:
+    """Devices d1 and d2 of acme playing, d1's started a second earlier: the account's limit."""
+    first = await admit(keeper, leases, "d1")
+    keeper.clock.advance(seconds=1)
+    return first, await admit(keeper, leases, "d2")
+
+
 async def test_admits_below_the_limit_and_the_record_is_durable(
     keeper: Keeper, leases: LeaseStore
 ) -> None:
@@ -113,9 +120,7 @@ async def test_admits_below_the_limit_and_the_record_is_durable(
 async def test_deny_at_the_limit_lists_the_others_oldest_first(
     keeper: Keeper, leases: LeaseStore
 ) -> None:
-    first = await admit(keeper, leases, "d1")
-    keeper.clock.advance(seconds=1)
-    second = await admit(keeper, leases, "d2")
+    first, second = await two_live(keeper, leases)
     decision = await leases.admit(keeper.record("d3"), 2, "deny", keeper.clock.now_ms())
     assert not decision.admit and decision.end == []
     assert [(c.id, c.device_id, c.content_id, c.started_at) for c in decision.conflicts] == [
@@ -127,9 +132,7 @@ async def test_deny_at_the_limit_lists_the_others_oldest_first(
 async def test_evict_oldest_and_replace_own_end_sessions_for_good(
     keeper: Keeper, leases: LeaseStore
 ) -> None:
-    first = await admit(keeper, leases, "d1")
-    keeper.clock.advance(seconds=1)
-    second = await admit(keeper, leases, "d2")
+    first, second = await two_live(keeper, leases)
     keeper.clock.advance(seconds=1)
     third = keeper.record("d3")
     decision = await leases.admit(third, 2, "evict-oldest", keeper.clock.now_ms())

@@ -80,3 +80,13 @@ async def test_every_backend_decides_exactly_like_the_core_rule(gate: RequestGat
         check = await gate.check_request("key", f"n{i}", str(now), now, 0, 5)
         assert check.rate == expected, i
     assert isinstance(bucket, Bucket)
+
+
+async def test_a_request_stamped_before_the_last_one_neither_drains_nor_rewinds(
+    gate: RequestGate,
+) -> None:
+    """Instances stamp requests with their own clock; they reach the bucket out of order."""
+    first = await gate.check_request("key", "a", "1", 10_000, 0, 5)
+    earlier = await gate.check_request("key", "b", "1", 9_000, 0, 5)
+    again = await gate.check_request("key", "c", "1", 10_000, 0, 5)
+    assert [c.rate.remaining for c in (first, earlier, again) if c.rate] == [4, 3, 2]

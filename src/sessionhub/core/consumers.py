@@ -74,11 +74,15 @@ def take(bucket: Bucket | None, now_ms: int, rate: int) -> tuple[Bucket, RateDec
     """
     if bucket is None:
         bucket = Bucket(float(rate), now_ms)
-    tokens = min(float(rate), bucket.tokens + (now_ms - bucket.updated_at) * rate / 1000)
+    # Requests of many instances reach the bucket slightly out of order: one stamped earlier
+    # than the last update refills nothing (and must not drain it), and time never goes back.
+    elapsed = max(0, now_ms - bucket.updated_at)
+    tokens = min(float(rate), bucket.tokens + elapsed * rate / 1000)
     allowed = tokens >= 1
     if allowed:
         tokens -= 1
-    return Bucket(tokens, now_ms), rate_decision(tokens, allowed, now_ms, rate)
+    updated_at = max(now_ms, bucket.updated_at)
+    return Bucket(tokens, updated_at), rate_decision(tokens, allowed, now_ms, rate)
 
 
 def rate_decision(tokens: float, allowed: bool, now_ms: int, rate: int) -> RateDecision:

@@ -40,13 +40,14 @@ local tokens, updated = rate, now
 if state[1] then
   tokens, updated = tonumber(state[1]), tonumber(state[2])
 end
-tokens = math.min(rate, tokens + (now - updated) * rate / 1000)
+tokens = math.min(rate, tokens + math.max(0, now - updated) * rate / 1000)
 local allowed = 0
 if tokens >= 1 then
   allowed = 1
   tokens = tokens - 1
 end
-redis.call('HSET', KEYS[2], 'tokens', string.format('%.17g', tokens), 'updated_at', ARGV[1])
+redis.call('HSET', KEYS[2], 'tokens', string.format('%.17g', tokens), 'updated_at',
+  string.format('%d', math.max(now, updated)))
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return {0, allowed, string.format('%.17g', tokens)}
 """
