@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from typing import Any
 
 from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
-from sessionhub.core.errors import AlreadyExistsError, NotFoundError
 from sessionhub.stores.batching import TurnBatcher
+from sessionhub.stores.postgres_queries import PostgresQueries
 from sessionhub.stores.rows import (
     ACCOUNT_COLUMNS,
     CREDENTIALS_SELECT,
@@ -22,45 +21,11 @@ from sessionhub.stores.rows import (
     token_row,
 )
 
-# Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
-# the queries only use what both have.
-Connection = Any
-
 _ACCOUNT = ACCOUNT_COLUMNS
 _TOKEN = TOKEN_COLUMNS
 
 
-class PostgresAccountQueries(AccountStore):
-    """Needs ``_connection()`` from the class it is mixed into."""
-
-    def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
-        raise NotImplementedError
-
-    async def _insert(self, sql: str, args: tuple[Any, ...], what: str) -> None:
-        import asyncpg  # noqa: PLC0415  (the driver is optional; this module runs only with it)
-
-        async with self._connection() as conn:
-            try:
-                await conn.execute(sql, *args)
-            except asyncpg.UniqueViolationError:
-                raise AlreadyExistsError(f"{what} exists already") from None
-            except asyncpg.ForeignKeyViolationError:
-                raise NotFoundError(f"{what}: a record it refers to does not exist") from None
-
-    async def _update(self, sql: str, args: tuple[Any, ...], what: str) -> None:
-        async with self._connection() as conn:
-            status = await conn.execute(sql, *args)
-        if status.endswith(" 0"):
-            raise NotFoundError(f"{what} not found")
-
-    async def _row(self, sql: str, *args: Any) -> Any:
-        async with self._connection() as conn:
-            return await conn.fetchrow(sql, *args)
-
-    async def _rows(self, sql: str, *args: Any) -> list[Any]:
-        async with self._connection() as conn:
-            return list(await conn.fetch(sql, *args))
-
+class PostgresAccountQueries(PostgresQueries, AccountStore):
     async def add_account(self, account: Account) -> None:
         await self._insert(
             f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -9,12 +9,8 @@ from typing import Any
 from sessionhub.core.clients import ApiClient, BearerToken
 from sessionhub.core.consumers import Bucket, Consumer, RequestCheck, take
 from sessionhub.core.contracts import ClientStore, ConsumerStore, PlayLogStore, RequestGate
-from sessionhub.core.errors import AlreadyExistsError
 from sessionhub.core.playlogs import PlayLog, ReportRow
-
-# Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
-# the queries only use what both have.
-Connection = Any
+from sessionhub.stores.postgres_queries import Connection, PostgresQueries
 
 # One statement per batch: columns sent as arrays and unnested server-side; duplicates skipped.
 _INSERT_LOGS = """
@@ -38,10 +34,9 @@ _COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column nam
 REPORT_CHUNK = 1000
 
 
-class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore, RequestGate):
-    def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
-        raise NotImplementedError
-
+class PostgresPlayLogQueries(
+    PostgresQueries, ClientStore, PlayLogStore, ConsumerStore, RequestGate
+):
     def _transaction(self) -> contextlib.AbstractAsyncContextManager[Connection]:
         raise NotImplementedError
 
@@ -94,28 +89,23 @@ class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore, RequestGa
     # -- OAuth 1.0a consumers ----------------------------------------------------------------
 
     async def add_consumer(self, consumer: Consumer) -> None:
-        import asyncpg  # noqa: PLC0415  (optional driver; only loaded with this backend)
-
-        async with self._connection() as conn:
-            try:
-                await conn.execute(
-                    "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
-                    " VALUES ($1, $2, $3, $4, $5)",
-                    consumer.key,
-                    consumer.secret,
-                    ",".join(consumer.countries),
-                    consumer.created_at,
-                    consumer.enabled,
-                )
-            except asyncpg.UniqueViolationError:
-                raise AlreadyExistsError(f"Consumer {consumer.key} exists already") from None
+        await self._insert(
+            "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            (
+                consumer.key,
+                consumer.secret,
+                ",".join(consumer.countries),
+                consumer.created_at,
+                consumer.enabled,
+            ),
+            f"Consumer {consumer.key}",
+        )
 
     async def get_consumer(self, key: str) -> Consumer | None:
-        async with self._connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = $1",
-                key,
-            )
+        row = await self._row(
+            "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = $1", key
+        )
         return None if row is None else Consumer(row[0], row[1], row[2].split(","), row[3], row[4])
 
     async def check_request(
@@ -161,50 +151,41 @@ class PostgresPlayLogQueries(ClientStore, PlayLogStore, ConsumerStore, RequestGa
     # -- OAuth 2.0 clients -------------------------------------------------------------------
 
     async def add_client(self, client: ApiClient) -> None:
-        import asyncpg  # noqa: PLC0415  (optional driver; only loaded with this backend)
-
-        async with self._connection() as conn:
-            try:
-                await conn.execute(
-                    "INSERT INTO oauth_clients (client_id, secret_hash, site_id, created_at,"
-                    " enabled) VALUES ($1, $2, $3, $4, $5)",
-                    client.client_id,
-                    client.secret_hash,
-                    client.site_id,
-                    client.created_at,
-                    client.enabled,
-                )
-            except asyncpg.UniqueViolationError:
-                raise AlreadyExistsError(f"Client {client.client_id} exists already") from None
+        await self._insert(
+            "INSERT INTO oauth_clients (client_id, secret_hash, site_id, created_at, enabled)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            (
+                client.client_id,
+                client.secret_hash,
+                client.site_id,
+                client.created_at,
+                client.enabled,
+            ),
+            f"Client {client.client_id}",
+        )
 
     async def get_client(self, client_id: str) -> ApiClient | None:
-        async with self._connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT client_id, secret_hash, site_id, created_at, enabled FROM oauth_clients"
-                " WHERE client_id = $1",
-                client_id,
-            )
+        row = await self._row(
+            "SELECT client_id, secret_hash, site_id, created_at, enabled FROM oauth_clients"
+            " WHERE client_id = $1",
+            client_id,
+        )
         return None if row is None else ApiClient(*row)
 
     async def add_bearer(self, token: BearerToken) -> None:
-        async with self._connection() as conn:
-            await conn.execute(
-                "INSERT INTO oauth_tokens (token_hash, client_id, site_id, issued_at, expires_at)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                token.token_hash,
-                token.client_id,
-                token.site_id,
-                token.issued_at,
-                token.expires_at,
-            )
+        await self._insert(
+            "INSERT INTO oauth_tokens (token_hash, client_id, site_id, issued_at, expires_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            (token.token_hash, token.client_id, token.site_id, token.issued_at, token.expires_at),
+            "Bearer token",
+        )
 
     async def get_bearer(self, token_hash: str) -> BearerToken | None:
-        async with self._connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT token_hash, client_id, site_id, issued_at, expires_at FROM oauth_tokens"
-                " WHERE token_hash = $1",
-                token_hash,
-            )
+        row = await self._row(
+            "SELECT token_hash, client_id, site_id, issued_at, expires_at FROM oauth_tokens"
+            " WHERE token_hash = $1",
+            token_hash,
+        )
         return None if row is None else BearerToken(*row)
 
 

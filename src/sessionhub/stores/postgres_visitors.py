@@ -7,7 +7,6 @@ instances linking the same identities at once serialize instead of creating two 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from sessionhub.core.contracts import VisitorStore
 from sessionhub.core.ids import new_visitor_id
 from sessionhub.core.records import Identity, SessionRecord
 from sessionhub.core.visitors import Visitor, VisitorProfile, dump_profile, load_profile, merge
+from sessionhub.stores.postgres_queries import PostgresQueries
 
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
 # the queries only use what both have.
@@ -144,10 +144,7 @@ async def _merge_visitors(conn: Connection, visitor_ids: list[str]) -> str:
     return str(survivor)
 
 
-class PostgresVisitorQueries(VisitorStore):
-    def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
-        raise NotImplementedError
-
+class PostgresVisitorQueries(PostgresQueries, VisitorStore):
     async def get_visitor(self, visitor_id: str) -> Visitor | None:
         async with self._connection() as conn:
             wanted = visitor_id

@@ -6,13 +6,10 @@ account writes are as durable and as batched as session writes.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
-from sessionhub.core.errors import AlreadyExistsError, NotFoundError
 from sessionhub.stores.rows import (
     ACCOUNT_COLUMNS,
     CREDENTIALS_SELECT,
@@ -25,45 +22,14 @@ from sessionhub.stores.rows import (
     token_from,
     token_row,
 )
+from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")
 _ACCOUNT = ACCOUNT_COLUMNS
 _TOKEN = TOKEN_COLUMNS
 
 
-class SQLiteAccountQueries(AccountStore):
-    """Needs ``_write(op)`` and ``_read(query)`` from the class it is mixed into."""
-
-    def _write(self, op: Callable[[sqlite3.Connection], Any]) -> Awaitable[Any]:
-        raise NotImplementedError
-
-    async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
-
-    async def _insert(self, sql: str, row: tuple[Any, ...], what: str) -> None:
-        def insert(conn: sqlite3.Connection) -> None:
-            try:
-                conn.execute(sql, row)
-            except sqlite3.IntegrityError as error:
-                if "UNIQUE" in str(error) or "PRIMARY KEY" in str(error):
-                    raise AlreadyExistsError(f"{what} exists already") from None
-                raise NotFoundError(f"{what}: a record it refers to does not exist") from None
-
-        await self._write(insert)
-
-    async def _update(self, sql: str, row: tuple[Any, ...], what: str) -> None:
-        def update(conn: sqlite3.Connection) -> None:
-            if conn.execute(sql, row).rowcount == 0:
-                raise NotFoundError(f"{what} not found")
-
-        await self._write(update)
-
-    async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
-        return await self._read(lambda conn: conn.execute(sql, args).fetchone())
-
-    async def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
-        return await self._read(lambda conn: conn.execute(sql, args).fetchall())
-
+class SQLiteAccountQueries(SQLiteQueries, AccountStore):
     # -- accounts -----------------------------------------------------------------------------
 
     async def add_account(self, account: Account) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
 from sessionhub.core.consumers import Bucket, Consumer, RequestCheck, take
 from sessionhub.core.contracts import ConsumerStore, PlayLogStore, RequestGate
-from sessionhub.core.errors import AlreadyExistsError
 from sessionhub.core.playlogs import PlayLog, ReportRow
+from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")
 _INSERT_LOG = (
@@ -33,13 +33,7 @@ _DIMENSIONS = {
 REPORT_CHUNK = 1000
 
 
-class SQLitePlayLogQueries(PlayLogStore, ConsumerStore, RequestGate):
-    def _write(self, op: Callable[[sqlite3.Connection], Any]) -> Awaitable[Any]:
-        raise NotImplementedError
-
-    def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
-        raise NotImplementedError
-
+class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, ConsumerStore, RequestGate):
     def _reader_executor(self) -> Any:
         raise NotImplementedError
 
@@ -105,30 +99,23 @@ class SQLitePlayLogQueries(PlayLogStore, ConsumerStore, RequestGate):
         return int(row[0])
 
     async def add_consumer(self, consumer: Consumer) -> None:
-        def insert(conn: sqlite3.Connection) -> None:
-            try:
-                conn.execute(
-                    "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        consumer.key,
-                        consumer.secret,
-                        ",".join(consumer.countries),
-                        consumer.created_at,
-                        consumer.enabled,
-                    ),
-                )
-            except sqlite3.IntegrityError:
-                raise AlreadyExistsError(f"Consumer {consumer.key} exists already") from None
-
-        await self._write(insert)
+        await self._insert(
+            "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                consumer.key,
+                consumer.secret,
+                ",".join(consumer.countries),
+                consumer.created_at,
+                consumer.enabled,
+            ),
+            f"Consumer {consumer.key}",
+        )
 
     async def get_consumer(self, key: str) -> Consumer | None:
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = ?",
-                (key,),
-            ).fetchone()
+        row = await self._one(
+            "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = ?",
+            (key,),
         )
         if row is None:
             return None

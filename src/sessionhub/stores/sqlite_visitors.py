@@ -7,13 +7,14 @@ identities, so a session and its visitor are written together or not at all.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sessionhub.core.contracts import VisitorStore
 from sessionhub.core.ids import new_visitor_id
 from sessionhub.core.records import Identity, SessionRecord
 from sessionhub.core.visitors import Visitor, VisitorProfile, dump_profile, load_profile, merge
+from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")
 _EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
@@ -93,12 +94,7 @@ def _merge_visitors(conn: sqlite3.Connection, visitor_ids: list[str]) -> str:
     return str(survivor)
 
 
-class SQLiteVisitorQueries(VisitorStore):
-    """Needs ``_read(query)`` and ``_session_from_row`` from the class it is mixed into."""
-
-    def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
-        raise NotImplementedError
-
+class SQLiteVisitorQueries(SQLiteQueries, VisitorStore):
     async def get_visitor(self, visitor_id: str) -> Visitor | None:
         def read(conn: sqlite3.Connection) -> Visitor | None:
             wanted = visitor_id

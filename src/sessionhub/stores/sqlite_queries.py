@@ -1,0 +1,50 @@
+"""The query helpers every SQLite mixin uses; ``SQLiteSessionStore`` supplies ``_write`` (the
+group-committed writer) and ``_read`` (the reader thread)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sessionhub.core.errors import AlreadyExistsError, NotFoundError
+
+T = TypeVar("T")
+
+
+class SQLiteQueries:
+    def _write(self, op: Callable[[sqlite3.Connection], Any]) -> Awaitable[Any]:
+        raise NotImplementedError
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        raise NotImplementedError
+
+    async def _insert(self, sql: str, row: tuple[Any, ...], what: str) -> None:
+        """Insert one row; a duplicate key is ``AlreadyExistsError``, a missing referenced
+        row ``NotFoundError``."""
+
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(sql, row)
+            except sqlite3.IntegrityError as error:
+                if "UNIQUE" in str(error) or "PRIMARY KEY" in str(error):
+                    raise AlreadyExistsError(f"{what} exists already") from None
+                raise NotFoundError(f"{what}: a record it refers to does not exist") from None
+
+        await self._write(insert)
+
+    async def _update(self, sql: str, row: tuple[Any, ...], what: str) -> None:
+        """Update rows; none matched is ``NotFoundError``."""
+
+        def update(conn: sqlite3.Connection) -> None:
+            if conn.execute(sql, row).rowcount == 0:
+                raise NotFoundError(f"{what} not found")
+
+        await self._write(update)
+
+    async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
+        return await self._read(lambda conn: conn.execute(sql, args).fetchone())
+
+    async def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        rows: list[Any] = await self._read(lambda conn: conn.execute(sql, args).fetchall())
+        return rows
