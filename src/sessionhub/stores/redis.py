@@ -62,6 +62,12 @@ def _driver() -> Any:
         ) from None
 
 
+@functools.cache  # resolved once: every command's error handling looks it up
+def redis_errors() -> Any:
+    """``redis.exceptions``, imported only when Redis is configured."""
+    return importlib.import_module("redis.exceptions")
+
+
 class RedisClient:
     """One connection pool to Redis, shared by everything that keeps hot state there.
 
@@ -125,7 +131,7 @@ class RedisClient:
     async def _pipeline(self, calls: list[Call]) -> list[Any]:
         """Run the scripts in one pipeline; results in order, a script's error in its place.
         Scripts Redis lost (a restart) are loaded and their calls sent again."""
-        exceptions = importlib.import_module("redis.exceptions")
+        exceptions = redis_errors()
 
         async def send(todo: list[Call]) -> list[Any]:
             pipe = self.redis.pipeline(transaction=False)
@@ -146,7 +152,7 @@ class RedisClient:
         return results
 
     async def call(self, command: Callable[[], Awaitable[Any]]) -> Any:
-        exceptions = importlib.import_module("redis.exceptions")
+        exceptions = redis_errors()
         try:
             return await command()
         except (OSError, exceptions.ConnectionError, exceptions.TimeoutError) as error:

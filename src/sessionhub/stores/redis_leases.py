@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 import logging
 import os
 import uuid
@@ -44,7 +43,7 @@ from sessionhub.core.contracts import LeaseStore, SessionStore
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.leases import API, EXPIRED, DatabaseLeases, decode_state, ending
 from sessionhub.core.records import AdmissionPolicy, Change, LeaseStatus, LiveState, SessionRecord
-from sessionhub.stores.redis import RedisClient
+from sessionhub.stores.redis import RedisClient, redis_errors
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +253,7 @@ class RedisLeases(LeaseStore):
         return [self._redis.prefix, ENDED_KEPT_MS]
 
     async def open(self) -> None:
-        exceptions = importlib.import_module("redis.exceptions")
+        exceptions = redis_errors()
         try:
             await self._redis.call(
                 lambda: self._redis.redis.xgroup_create(
@@ -322,9 +321,8 @@ class RedisLeases(LeaseStore):
         if code == 0:  # not a lease kept here: another API's session, or long over
             return await self._database.end(session_id, account_id, now_ms, reason)
         status = _status(result)
-        if len(result) == 3:  # ended by this call: durable in the database before answering
-            at = int(float(_text(result[2])))
-            await self._store.update_session(session_id, ending(None, at, _text(result[1])))
+        if status.changed:  # ended by this call: durable in the database before answering
+            await self._store.update_session(session_id, ending(None, now_ms, reason))
         return status
 
     async def sweep(self, now_ms: int) -> int:
