@@ -32,7 +32,7 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
     environ = {
         **os.environ,
         "SESSIONHUB_DATABASE_URL": database_url,
-        "SESSIONHUB_ADMIN_TOKEN": "e2e-token",
+        "SESSIONHUB_ADMIN_TOKEN": "e2e-admin-token-1234",
         "SESSIONHUB_LOG_LEVEL": "warning",
         **env,
     }

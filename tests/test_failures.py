@@ -133,13 +133,13 @@ async def test_postgres_outage_fails_fast_loses_nothing_and_recovers(
             for session_id in acknowledged:
                 found = await client.get(
                     f"/admin/api/sessions/{session_id}",
-                    headers={"Authorization": "Bearer e2e-token"},
+                    headers={"Authorization": "Bearer e2e-admin-token-1234"},
                 )
                 assert found.status_code == 200
             events = found.json()["events"]
             assert [e["event_type"] for e in events] == ["sessionStart"]
             first = await client.get(
-                f"/admin/api/sessions/{sid}", headers={"Authorization": "Bearer e2e-token"}
+                f"/admin/api/sessions/{sid}", headers={"Authorization": "Bearer e2e-admin-token-1234"}
             )
             assert [e["ts"] for e in first.json()["events"]] == [0, 5_000, 7_000]
 

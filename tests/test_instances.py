@@ -22,7 +22,7 @@ from tests.dialects.adobe.test_timeline1 import EXPECTED_QOE, TIMELINE_1
 from tests.server import Server, running_server
 
 pytestmark = pytest.mark.slow
-ADMIN = {"Authorization": "Bearer e2e-token"}
+ADMIN = {"Authorization": "Bearer e2e-admin-token-1234"}
 VOD = {"content": {"contentID": "100001V3D", "contentType": "COD"}}
 
 

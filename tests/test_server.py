@@ -18,7 +18,7 @@ from tests.dialects.adobe.payloads import event, start
 from tests.server import running_server
 
 pytestmark = pytest.mark.slow
-ADMIN = {"Authorization": "Bearer e2e-token"}
+ADMIN = {"Authorization": "Bearer e2e-admin-token-1234"}
 
 
 async def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from sessionhub.core.engagement import EngagementService
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import MediaService
+from sessionhub.core.passwords import FailureThrottle
 from sessionhub.core.playback import PlaybackService
 from sessionhub.core.playlogs import PlayLogRules, PlayLogService
 from sessionhub.core.sessions import SessionService
@@ -29,6 +30,7 @@ from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
 from sessionhub.stores.redis import RedisClient, RedisRequestGate
 from sessionhub.web import (
+    ClientDisconnectedError,
     Mount,
     Receive,
     Request,
@@ -64,12 +66,20 @@ class SessionHub:
         self.gate = RedisRequestGate(self.redis) if self.redis else None
         self.leases = leases_for(self.redis, self.store, self.clock)
         self.sessions = SessionService(self.store, self.clock, self.leases)
-        self.accounts = AccountService(self.store, self.clock, token_ttl_s=settings.token_ttl_s)
+        # One throttle for every password check: an address guessing at both endpoints counts once.
+        throttle = FailureThrottle(
+            self.clock, limit=settings.auth_failure_limit, window_s=settings.auth_failure_window_s
+        )
+        self.accounts = AccountService(
+            self.store, self.clock, token_ttl_s=settings.token_ttl_s, throttle=throttle
+        )
         self.playback = PlaybackService(
             self.leases, self.accounts, self.clock, lease_timeout_s=settings.srm_lease_timeout_s
         )
         self.engagement = EngagementService(self.store, self.clock)
-        self.clients = ClientService(self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s)
+        self.clients = ClientService(
+            self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s, throttle=throttle
+        )
         self.visitors = VisitorService(self.store, self.clock)
         self.consumers = ConsumerService(
             self.store,
@@ -134,6 +144,8 @@ class SessionHub:
             handler, params = self.router.resolve(mount, scope["method"], scope["path"])
             body = await read_body(receive, scope, self.settings.max_body_bytes)
             response = await handler(Request(scope, body, params))
+        except ClientDisconnectedError:
+            return  # a body that never fully arrived is never executed
         except SessionhubError as error:
             response = mount.render_error(error)
         except Exception:

@@ -79,6 +79,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the HTTP server."""
     import uvicorn  # noqa: PLC0415  (heavy; only this command needs it)
 
+    from sessionhub.protocol import GuardedHttpToolsProtocol  # noqa: PLC0415 (imports uvicorn)
+
     settings = load_settings(host=host, port=port, workers=workers)
     # Worker processes build their own app from the environment: hand them the flags too.
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
@@ -98,7 +100,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=GuardedHttpToolsProtocol,
         log_level=settings.log_level,
         access_log=False,
         server_header=False,

@@ -16,6 +16,8 @@ from sessionhub.stores import UnsupportedURLError, mask_url, store_for_url
 
 PREFIX = "SESSIONHUB_"
 Seconds = Annotated[float, Meta(gt=0)]
+SECRETS = ("admin_token",)
+MIN_SECRET_LENGTH = 16
 
 
 class SettingsError(ValueError):
@@ -42,6 +44,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     playlog_max_age_days: Annotated[int, Meta(ge=1)] = 61
     playlog_future_skew_s: Annotated[int, Meta(ge=0)] = 300
     sweep_interval_s: Seconds = 5
+    # Connection limits (docs/security.md): what one client may make the server hold.
+    max_header_bytes: Annotated[int, Meta(ge=1024, le=1_048_576)] = 16_384
+    max_headers: Annotated[int, Meta(ge=16, le=1000)] = 100
+    request_timeout_s: Seconds = 10
+    # Failed password checks (SRM sign-on, OAuth 2.0 client secrets) allowed per account and
+    # per client address in a window, before further attempts are refused without a check.
+    auth_failure_limit: Annotated[int, Meta(ge=1)] = 10
+    auth_failure_window_s: Annotated[int, Meta(ge=1)] = 60
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def __repr__(self) -> str:
@@ -72,10 +82,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(f"{key} is not a sessionhub setting")
             raw[name] = value
         raw.update({name: value for name, value in overrides.items() if value is not None})
+        for name in SECRETS:
+            if raw.get(name) == "":
+                del raw[name]  # set but empty means off, never "the empty string is the secret"
         try:
             settings = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as error:
             raise SettingsError(_explain(str(error))) from None
+        for name in SECRETS:
+            secret = getattr(settings, name)
+            if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} is too short to be a secret: use at least"
+                    f" {MIN_SECRET_LENGTH} characters (e.g. from `openssl rand -hex 16`)"
+                )
         try:
             store_for_url(settings.database_url)
         except (UnsupportedURLError, ValueError) as error:

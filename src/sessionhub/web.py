@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
+
+import msgspec
 
 from sessionhub.core.errors import (
     BodyTooLargeError,
@@ -55,6 +57,13 @@ class Request:
         for key, value in pairs:
             query.setdefault(key, value)
         return query
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server saw it (behind a proxy, as uvicorn's
+    ``--forwarded-allow-ips`` lets it rewrite it)."""
+    client = request.scope.get("client")
+    return str(client[0]) if client else None
 
 
 @dataclass(slots=True)
@@ -127,8 +136,15 @@ class Router:
         raise NotFoundError(f"No route for {method} {path}")
 
 
+class ClientDisconnectedError(Exception):
+    """The body never fully arrived (the client went away, or the server dropped the
+    connection on an HTTP parse error): the request must not be executed, and no one is left
+    to answer."""
+
+
 async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
-    """The whole request body; raises ``BodyTooLargeError`` past ``limit`` bytes."""
+    """The whole request body; raises ``BodyTooLargeError`` past ``limit`` bytes and
+    ``ClientDisconnectedError`` when the connection ends before the last chunk."""
     for key, value in scope["headers"]:
         if key == b"content-length" and value.isdigit() and int(value) > limit:
             raise BodyTooLargeError(limit)
@@ -137,7 +153,7 @@ async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientDisconnectedError
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)
@@ -147,6 +163,24 @@ async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+T = TypeVar("T")
+
+
+def decode_json(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
+    """``decoder.decode(body)`` where every way the bytes can be bad is a ``msgspec.DecodeError``.
+
+    msgspec raises ``UnicodeDecodeError`` for invalid UTF-8 inside a string and
+    ``RecursionError`` for very deep nesting; both are the client's input, never a server fault,
+    so callers that map ``DecodeError`` to their vendor's 400 cover them too.
+    """
+    try:
+        return decoder.decode(body)
+    except UnicodeDecodeError as error:
+        raise msgspec.DecodeError(f"Invalid UTF-8 in a JSON string: {error.reason}") from None
+    except RecursionError:
+        raise msgspec.DecodeError("JSON is nested too deeply") from None
 
 
 async def send_response(send: Send, response: Response, extra: Headers) -> None:

@@ -16,6 +16,7 @@ from sessionhub.core.errors import (
     SessionClosedError,
     SessionhubError,
     StoreUnavailableError,
+    TooManyRequestsError,
     UnsupportedMediaTypeError,
 )
 
@@ -30,6 +31,7 @@ DEFAULT_STATUS: list[tuple[type[SessionhubError], int]] = [
     (MethodNotAllowedError, 405),
     (AlreadyExistsError, 409),
     (SessionClosedError, 410),
+    (TooManyRequestsError, 429),
     (StoreUnavailableError, 503),
 ]
 
@@ -41,8 +43,11 @@ def status_for(error: SessionhubError) -> int:
     return 500
 
 
-def allow_header(error: SessionhubError) -> list[tuple[bytes, bytes]]:
-    """The ``Allow`` header a 405 must carry (RFC 9110 §15.5.6); nothing for other errors."""
+def error_headers(error: SessionhubError) -> list[tuple[bytes, bytes]]:
+    """The headers an error's status calls for: ``Allow`` on a 405 (RFC 9110 §15.5.6),
+    ``Retry-After`` on a 429 (RFC 6585 §4)."""
     if isinstance(error, MethodNotAllowedError):
         return [(b"allow", ", ".join(error.allowed).encode())]
+    if isinstance(error, TooManyRequestsError):
+        return [(b"retry-after", str(error.retry_after_s).encode())]
     return []

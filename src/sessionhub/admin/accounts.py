@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+from msgspec import Meta
 
-from sessionhub.core.accounts import Account, AccountService, Content, Device
+from sessionhub.core.accounts import (
+    MAX_LEASE_TIMEOUT_S,
+    MAX_SESSIONS_LIMIT,
+    Account,
+    AccountService,
+    Content,
+    Device,
+)
 from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.records import AdmissionPolicy
 from sessionhub.core.sessions import SessionService, SessionView
-from sessionhub.web import Request, Response, Route, route
+from sessionhub.web import Request, Response, Route, decode_json, route
 
 S = TypeVar("S")
+SessionLimit = Annotated[int, Meta(ge=0, le=MAX_SESSIONS_LIMIT)]
+LeaseTimeout = Annotated[int, Meta(ge=0, le=MAX_LEASE_TIMEOUT_S)]
 _encode = msgspec.json.Encoder().encode
 
 
@@ -46,17 +56,17 @@ class AccountDetail(AccountView):
 
 class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
     id: str
-    max_sessions: int = 3
+    max_sessions: SessionLimit = 3
     policy: AdmissionPolicy = "deny"
-    lease_timeout_s: int | None = None
+    lease_timeout_s: LeaseTimeout | None = None
     password: str | None = None
 
 
 class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool | None = None
-    max_sessions: int | None = None
+    max_sessions: SessionLimit | None = None
     policy: AdmissionPolicy | None = None
-    lease_timeout_s: int | None = None
+    lease_timeout_s: LeaseTimeout | None = None
     password: str | None = None
 
 
@@ -79,7 +89,7 @@ class NewEntitlement(msgspec.Struct, forbid_unknown_fields=True):
 
 def body(request: Request, shape: type[S]) -> S:
     try:
-        return msgspec.json.decode(request.body, type=shape)
+        return decode_json(msgspec.json.Decoder(shape), request.body)
     except msgspec.DecodeError as error:
         raise InvalidInputError(f"Invalid request body: {error}") from None
 

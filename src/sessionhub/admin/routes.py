@@ -22,7 +22,7 @@ from sessionhub.core.records import SessionStateName
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.core.visitors import CustomVariable, Visitor, VisitorService
 from sessionhub.web import Mount, Request, Response, route
-from sessionhub.web_errors import allow_header, status_for
+from sessionhub.web_errors import error_headers, status_for
 
 PREFIX = "/admin"
 MAX_PAGE = 1000
@@ -46,7 +46,7 @@ class SessionPage(msgspec.Struct):
 
 def render_error(error: SessionhubError) -> Response:
     status = status_for(error)
-    headers = allow_header(error)
+    headers = error_headers(error)
     if status == 401:
         headers.append((b"www-authenticate", b'Bearer realm="sessionhub-admin"'))
     return Response(status, _encode(ErrorEnvelope(ErrorBody(status, error.message))), headers)

@@ -7,7 +7,6 @@ username and password and gets a Client-Token; every SRM call carries it.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from typing import Literal
 
@@ -21,11 +20,15 @@ from sessionhub.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
 from sessionhub.core.records import AdmissionPolicy
 
 ContentType = Literal["COD", "CU", "TS", "NPVR", "LIVE"]
 CONTENT_TYPES: tuple[ContentType, ...] = ("COD", "CU", "TS", "NPVR", "LIVE")
 POLICIES: tuple[AdmissionPolicy, ...] = ("deny", "evict-oldest")
+# Upper bounds that keep every value inside the stores' 64-bit integers with room to spare.
+MAX_SESSIONS_LIMIT = 1_000_000
+MAX_LEASE_TIMEOUT_S = 31_536_000  # a year
 
 
 class Account(msgspec.Struct):
@@ -96,36 +99,21 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def hash_password(password: str) -> str:
-    """scrypt (stdlib, memory-hard) with a random salt: ``scrypt$n$r$p$salt$hash``."""
-    salt = secrets.token_bytes(16)
-    n, r, p = 2**14, 8, 1
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p)
-    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str | None) -> bool:
-    if stored is None:
-        return False
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    computed = hashlib.scrypt(
-        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
-    )
-    return hmac.compare_digest(computed.hex(), digest)
-
-
 class AccountService:
     """Operator actions on accounts and the checks devices go through."""
 
-    def __init__(self, store: AccountStore, clock: Clock, *, token_ttl_s: int = 86_400) -> None:
+    def __init__(
+        self,
+        store: AccountStore,
+        clock: Clock,
+        *,
+        token_ttl_s: int = 86_400,
+        throttle: FailureThrottle | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._token_ttl_ms = token_ttl_s * 1000
+        self._throttle = throttle or FailureThrottle(clock, limit=10, window_s=60)
 
     # -- operator side ------------------------------------------------------------------------
 
@@ -250,10 +238,20 @@ class AccountService:
 
     # -- device side --------------------------------------------------------------------------
 
-    async def sign_on(self, username: str, password: str, device_id: str) -> IssuedToken:
-        """Sign a device on with its account's credentials; returns a fresh Client-Token."""
+    async def sign_on(
+        self, username: str, password: str, device_id: str, *, address: str | None = None
+    ) -> IssuedToken:
+        """Sign a device on with its account's credentials; returns a fresh Client-Token.
+
+        Raises ``TooManyRequestsError`` without checking the password once the account or the
+        caller's ``address`` has failed too often (see ``FailureThrottle``).
+        """
+        keys = [f"account:{username}"] + ([f"address:{address}"] if address else [])
+        self._throttle.check(*keys)
         account = await self._store.get_account(username)
-        if account is None or not check_password(password, account.password_hash):
+        stored = None if account is None else account.password_hash
+        if account is None or not await verify_password(password, stored):
+            self._throttle.failed(*keys)
             raise NotAuthenticatedError("Wrong username or password")
         if not account.enabled:
             raise AccountDisabledError(f"Account {account.id} is disabled")
@@ -300,9 +298,11 @@ def _check_name(value: str, what: str) -> None:
 
 
 def _check_limits(max_sessions: int, policy: str, lease_timeout_s: int | None) -> None:
-    if max_sessions < 0:
-        raise InvalidInputError("max sessions must be 0 or more")
+    if not 0 <= max_sessions <= MAX_SESSIONS_LIMIT:
+        raise InvalidInputError(f"max sessions must be 0 to {MAX_SESSIONS_LIMIT}")
     if policy not in POLICIES:
         raise InvalidInputError(f"policy must be one of {', '.join(POLICIES)}")
-    if lease_timeout_s is not None and lease_timeout_s < 0:
-        raise InvalidInputError("lease timeout must be 0 (no keep-alive) or more seconds")
+    if lease_timeout_s is not None and not 0 <= lease_timeout_s <= MAX_LEASE_TIMEOUT_S:
+        raise InvalidInputError(
+            f"lease timeout must be 0 (no keep-alive) to {MAX_LEASE_TIMEOUT_S} seconds"
+        )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import msgspec
 
-from sessionhub.core.accounts import check_password, hash_password, hash_token
+from sessionhub.core.accounts import hash_token
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ClientStore
 from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
+from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
 
 
 class ApiClient(msgspec.Struct):
@@ -35,10 +36,18 @@ class WrongSiteError(PermissionDeniedError):
 
 
 class ClientService:
-    def __init__(self, store: ClientStore, clock: Clock, *, token_ttl_s: int = 3600) -> None:
+    def __init__(
+        self,
+        store: ClientStore,
+        clock: Clock,
+        *,
+        token_ttl_s: int = 3600,
+        throttle: FailureThrottle | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._ttl_s = token_ttl_s
+        self._throttle = throttle or FailureThrottle(clock, limit=10, window_s=60)
 
     async def add_client(self, client_id: str, secret: str, site_id: int) -> ApiClient:
         if not client_id or ":" in client_id or not client_id.isprintable():
@@ -49,10 +58,20 @@ class ClientService:
         await self._store.add_client(client)
         return client
 
-    async def check_client(self, client_id: str, secret: str) -> ApiClient | None:
-        """The client if the secret is right and it is enabled; None otherwise."""
+    async def check_client(
+        self, client_id: str, secret: str, *, address: str | None = None
+    ) -> ApiClient | None:
+        """The client if the secret is right and it is enabled; None otherwise.
+
+        Raises ``TooManyRequestsError`` without checking the secret once the client id or the
+        caller's ``address`` has failed too often (see ``FailureThrottle``).
+        """
+        keys = [f"client:{client_id}"] + ([f"address:{address}"] if address else [])
+        self._throttle.check(*keys)
         client = await self._store.get_client(client_id)
-        if client is None or not client.enabled or not check_password(secret, client.secret_hash):
+        stored = None if client is None else client.secret_hash
+        if not await verify_password(secret, stored) or client is None or not client.enabled:
+            self._throttle.failed(*keys)
             return None
         return client
 

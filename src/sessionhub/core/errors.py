@@ -15,6 +15,7 @@ Hierarchy::
     ├── MethodNotAllowedError      the path exists, the method does not
     ├── NotAuthenticatedError      credentials are missing or wrong
     ├── PermissionDeniedError      the credentials are fine but may not do this
+    ├── TooManyRequestsError       the caller must wait ``retry_after_s`` before trying again
     └── StoreUnavailableError      the storage backend cannot be reached right now
 """
 
@@ -77,6 +78,12 @@ class NotAuthenticatedError(SessionhubError):
 
 class PermissionDeniedError(SessionhubError):
     pass
+
+
+class TooManyRequestsError(SessionhubError):
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class StoreUnavailableError(SessionhubError):

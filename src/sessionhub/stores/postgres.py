@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import importlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from importlib import resources
 from typing import Any, NamedTuple
@@ -46,6 +47,7 @@ from sessionhub.stores.rows import (
     session_row,
 )
 
+log = logging.getLogger("sessionhub.postgres")
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
 # the queries only use what both have.
 Connection = Any
@@ -158,11 +160,13 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 yield conn
         except (
             OSError,
+            TimeoutError,
             driver.PostgresConnectionError,
             driver.InterfaceError,
+            driver.InternalClientError,  # seen while the server shuts down
             driver.CannotConnectNowError,
         ) as error:
-            raise StoreUnavailableError(f"PostgreSQL is unavailable: {error}") from error
+            raise _unavailable(error) from error
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
@@ -297,7 +301,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
         except _driver().UniqueViolationError:
             return (False, ValueError(f"session {item[0]} exists already"))
         except Exception as error:
-            return (False, StoreUnavailableError(f"PostgreSQL write failed: {error}"))
+            return (False, _unavailable(error))
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self._connection() as conn:
@@ -379,6 +383,13 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 limit,
             )
         return [row[0] for row in rows]
+
+
+def _unavailable(error: BaseException) -> StoreUnavailableError:
+    """What a client is told: that the database failed, never the driver's words or addresses
+    (the log keeps them)."""
+    log.error("PostgreSQL failed: %r", error)
+    return StoreUnavailableError("database unavailable")
 
 
 async def _reset(conn: Connection) -> None:

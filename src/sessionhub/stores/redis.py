@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -23,6 +24,8 @@ from sessionhub.core.consumers import RequestCheck, rate_decision
 from sessionhub.core.contracts import RequestGate
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.stores.batching import TurnBatcher
+
+log = logging.getLogger("sessionhub.redis")
 
 Call = tuple[str, list[Any], list[Any]]  # script sha, keys, arguments
 
@@ -156,7 +159,9 @@ class RedisClient:
         try:
             return await command()
         except (OSError, exceptions.ConnectionError, exceptions.TimeoutError) as error:
-            raise StoreUnavailableError(f"Redis is unavailable: {error}") from error
+            # The client hears what failed, not the driver's words or the server's address.
+            log.error("Redis failed: %r", error)
+            raise StoreUnavailableError("Redis unavailable") from error
 
 
 class RedisRequestGate(RequestGate):

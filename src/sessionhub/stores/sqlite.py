@@ -13,6 +13,7 @@ processes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,7 @@ from sessionhub.stores.sqlite_clients import SQLiteClientQueries
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
+log = logging.getLogger("sessionhub.sqlite")
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
 
@@ -83,6 +85,7 @@ _json_decode = msgspec.json.decode
 
 SYNCHRONOUS_LEVELS = ("full", "normal")
 BUSY_TIMEOUT_MS = 10_000
+PROBE_TIMEOUT_S = 3
 
 
 def from_url(url: str) -> SQLiteSessionStore:
@@ -186,7 +189,13 @@ class SQLiteSessionStore(
         self._write_conn = self._read_conn = None
 
     async def ping(self) -> None:
+        """Both connections answer, and the writer can take the write lock and commit within
+        ``PROBE_TIMEOUT_S``: a writer stuck behind a lock is unready, not just slow."""
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+        try:
+            await asyncio.wait_for(self._write(_probe), PROBE_TIMEOUT_S)
+        except TimeoutError:
+            raise StoreUnavailableError("database writer is not answering") from None
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -289,9 +298,15 @@ class SQLiteSessionStore(
             outcomes = _apply(ops, conn)
             await loop.run_in_executor(self._writer, conn.execute, "COMMIT")
             return outcomes
-        except sqlite3.Error:
+        except Exception as error:
+            # Whatever failed (SQLite, a value it cannot bind, a bug), the transaction must not
+            # stay open: BEGIN IMMEDIATE holds the file's write lock, and every later batch of
+            # every process would wait on it.
+            log.warning(
+                "SQLite write batch of %d failed (%r); retrying each alone", len(ops), error
+            )
             await loop.run_in_executor(self._writer, _rollback, conn)
-        # Something failed at the SQL level: isolate it so the others still land.
+        # Isolate what failed so the others still land.
         return await loop.run_in_executor(self._writer, self._run_each_alone, ops, conn)
 
     @staticmethod
@@ -303,9 +318,9 @@ class SQLiteSessionStore(
                 outcome = _apply([op], conn)[0]
                 conn.execute("COMMIT")
                 outcomes.append(outcome)
-            except sqlite3.Error as error:
+            except Exception as error:
                 _rollback(conn)
-                outcomes.append((False, _unavailable(error)))
+                outcomes.append((False, _failed(error)))
         return outcomes
 
     # -- reads -------------------------------------------------------------------------------
@@ -406,9 +421,10 @@ def _apply(ops: list[Write], conn: sqlite3.Connection) -> list[tuple[bool, Any]]
     Updates run set-based: their sessions are loaded with one SELECT and their writes go out
     in one executemany per table. A plain write (a create, an admission) may touch any session,
     so what the updates before it decided is written out first and re-read after it: every
-    write sees the ones before it, in arrival order. An error that is not SQLite's (a rule an
-    updater enforced, a duplicate id) is that write's result and changes nothing; a SQLite error
-    propagates and the caller rolls back.
+    write sees the ones before it, in arrival order. A plain write that fails is rolled back to
+    its savepoint and its error is its result; an updater's error (a rule it enforced) is its
+    result and changes nothing. A failure while writing out the set-based updates propagates,
+    and the caller rolls back and runs each write alone.
     """
     pending = _PendingUpdates(conn)
     pending.preload([op.session_id for op in ops if isinstance(op, _Update)])
@@ -418,12 +434,17 @@ def _apply(ops: list[Write], conn: sqlite3.Connection) -> list[tuple[bool, Any]]
             outcomes.append(pending.apply(op))
             continue
         pending.write_out()
+        # A savepoint per write: one that fails half-way (a row inserted, its events not)
+        # leaves nothing of itself behind, and the rest of the batch goes on.
+        conn.execute("SAVEPOINT write")
         try:
-            outcomes.append((True, op(conn)))
-        except sqlite3.Error:
-            raise
+            result = op(conn)
         except Exception as error:
-            outcomes.append((False, error))
+            conn.execute("ROLLBACK TO write")
+            outcomes.append((False, _failed(error)))
+        else:
+            outcomes.append((True, result))
+        conn.execute("RELEASE write")
     pending.write_out()
     return outcomes
 
@@ -485,6 +506,10 @@ class _PendingUpdates:
         self._events.clear()
 
 
+def _probe(conn: sqlite3.Connection) -> None:
+    """A write that writes nothing: it proves the batch path takes the lock and commits."""
+
+
 def _try_begin(conn: sqlite3.Connection) -> bool:
     """Take the write lock if it is free right now; never waits."""
     conn.execute("PRAGMA busy_timeout = 0")
@@ -508,4 +533,11 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 
 def _unavailable(error: BaseException) -> StoreUnavailableError:
-    return StoreUnavailableError(f"SQLite write failed: {error}")
+    """What a client is told: that the database failed, never the driver's own words."""
+    log.error("SQLite failed: %r", error)
+    return StoreUnavailableError("database unavailable")
+
+
+def _failed(error: Exception) -> Exception:
+    """A write's own failure as its caller sees it: SQLite's errors are the store's fault."""
+    return _unavailable(error) if isinstance(error, sqlite3.Error) else error

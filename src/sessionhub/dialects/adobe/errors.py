@@ -10,7 +10,7 @@ import msgspec
 
 from sessionhub.core.errors import SessionhubError
 from sessionhub.web import Response
-from sessionhub.web_errors import allow_header, status_for
+from sessionhub.web_errors import error_headers, status_for
 
 
 class ApiError(msgspec.Struct):
@@ -22,5 +22,5 @@ _encode = msgspec.json.Encoder().encode
 
 def render_error(error: SessionhubError) -> Response:
     return Response(
-        status_for(error), _encode(ApiError(error.message)), headers=allow_header(error)
+        status_for(error), _encode(ApiError(error.message)), headers=error_headers(error)
     )

@@ -10,7 +10,7 @@ from sessionhub.core.errors import InvalidInputError, NotFoundError, Unsupported
 from sessionhub.core.media import MediaService, MediaStart, Received
 from sessionhub.dialects.adobe import schemas
 from sessionhub.dialects.adobe.errors import render_error
-from sessionhub.web import Mount, Request, Response, route
+from sessionhub.web import Mount, Request, Response, decode_json, route
 
 PREFIX = "/api/v1"
 CORS_HEADERS = [
@@ -138,7 +138,7 @@ def media_start(event: schemas.SessionStart, body: bytes) -> MediaStart:
 
 def decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     try:
-        return decoder.decode(body)
+        return decode_json(decoder, body)
     except msgspec.DecodeError as error:  # ValidationError is a DecodeError too
         prefix = "Invalid request" if isinstance(error, msgspec.ValidationError) else "Invalid JSON"
         raise InvalidInputError(f"{prefix}: {error}") from None

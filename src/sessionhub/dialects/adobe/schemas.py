@@ -14,8 +14,9 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
 from sessionhub.core.timeline import MediaEvent
+from sessionhub.dialects.numbers import Int64, NonNegativeInt64, TimestampMs
 
-NonNegativeInt = Annotated[int, Meta(ge=0)]
+NonNegativeInt = NonNegativeInt64
 NonNegativeNumber = Annotated[float, Meta(ge=0)]
 # Adobe: custom metadata keys are letters, digits, "_" and "."; the media. and a. prefixes are
 # reserved for Adobe's own variables.
@@ -29,7 +30,7 @@ class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_o
 
 class PlayerTime(_Wire):
     playhead: float
-    ts: NonNegativeInt
+    ts: TimestampMs
 
 
 class QoeData(_Wire):
@@ -74,7 +75,7 @@ class SessionStartParams(_Wire):
     visitor_id: str | UnsetType = field(name="analytics.visitorId", default=UNSET)
     aid: str | UnsetType = field(name="analytics.aid", default=UNSET)
     ecid: str | UnsetType = field(name="visitor.marketingCloudUserId", default=UNSET)
-    location_hint: int | UnsetType = field(name="visitor.aamLocationHint", default=UNSET)
+    location_hint: Int64 | UnsetType = field(name="visitor.aamLocationHint", default=UNSET)
     customer_ids: dict[str, CustomerId] | UnsetType = field(
         name="visitor.customerIDs", default=UNSET
     )
@@ -111,7 +112,7 @@ class SessionStartParams(_Wire):
 
 
 class AdBreakStartParams(_Wire):
-    pod_index: int = field(name="media.ad.podIndex")
+    pod_index: Int64 = field(name="media.ad.podIndex")
     pod_second: float = field(name="media.ad.podSecond")
     pod_friendly_name: str | UnsetType = field(name="media.ad.podFriendlyName", default=UNSET)
 
@@ -119,7 +120,7 @@ class AdBreakStartParams(_Wire):
 class AdStartParams(_Wire):
     ad_id: str = field(name="media.ad.id")
     length: NonNegativeNumber = field(name="media.ad.length")
-    pod_position: int = field(name="media.ad.podPosition")
+    pod_position: Int64 = field(name="media.ad.podPosition")
     player_name: str = field(name="media.ad.playerName")
     name: str | UnsetType = field(name="media.ad.name", default=UNSET)
     pod_friendly_name: str | UnsetType = field(name="media.ad.podFriendlyName", default=UNSET)
@@ -132,7 +133,7 @@ class AdStartParams(_Wire):
 
 
 class ChapterStartParams(_Wire):
-    index: int = field(name="media.chapter.index")
+    index: Int64 = field(name="media.chapter.index")
     offset: NonNegativeNumber = field(name="media.chapter.offset")
     length: NonNegativeNumber = field(name="media.chapter.length")
     friendly_name: str | UnsetType = field(name="media.chapter.friendlyName", default=UNSET)

@@ -21,7 +21,7 @@ from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.visitors import CUSTOMER
 from sessionhub.dialects.genesys import schemas
 from sessionhub.dialects.genesys.errors import render_error
-from sessionhub.web import Mount, Request, Response, route
+from sessionhub.web import Mount, Request, Response, decode_json, route
 
 PREFIXES = ("/sessions", "/gks-server/v1/sessions")
 
@@ -60,13 +60,13 @@ def activity_of(request: Request) -> Activity:
     body = schemas.SessionBody()
     if request.body.strip():
         try:
-            body = schemas.body_decoder.decode(request.body)
+            body = decode_json(schemas.body_decoder, request.body)
         except msgspec.DecodeError as error:
             raise InvalidInputError(f"Invalid request body: {error}") from None
     info = {
-        "customerId": request.header(b"gkc_customerid"),
-        "agentId": request.header(b"gkc_agentid"),
-        "tenantId": request.query.get("tenantId"),
+        "customerId": bounded(request.header(b"gkc_customerid"), "gkc_customerId header"),
+        "agentId": bounded(request.header(b"gkc_agentid"), "gkc_agentId header"),
+        "tenantId": bounded(request.query.get("tenantId"), "tenantId"),
         "visitId": None if isinstance(body.visitId, msgspec.UnsetType) else body.visitId,
         "globalVisitId": (
             None if isinstance(body.globalVisitId, msgspec.UnsetType) else body.globalVisitId
@@ -75,6 +75,13 @@ def activity_of(request: Request) -> Activity:
     kept = {name: value for name, value in info.items() if value}
     identities = [(CUSTOMER, kept["customerId"])] if "customerId" in kept else []
     return Activity(info=kept, identities=identities)
+
+
+def bounded(value: str | None, name: str) -> str | None:
+    """A header or query value that is stored: as long as a body's visitId may be, at most."""
+    if value is not None and len(value) > schemas.MAX_VALUE_LENGTH:
+        raise InvalidInputError(f"{name} is longer than {schemas.MAX_VALUE_LENGTH} characters")
+    return value
 
 
 def info_response(session_id: str, state: EngagementState) -> Response:

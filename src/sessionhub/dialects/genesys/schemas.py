@@ -7,7 +7,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-VisitId = Annotated[str, Meta(max_length=256)]
+MAX_VALUE_LENGTH = 256  # of every value stored with a session: ids from headers, query, body
+VisitId = Annotated[str, Meta(max_length=MAX_VALUE_LENGTH)]
 
 
 class SessionBody(msgspec.Struct, forbid_unknown_fields=True):

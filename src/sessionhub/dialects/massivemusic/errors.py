@@ -19,7 +19,7 @@ from sessionhub.dialects.massivemusic.schemas import (
     encode,
 )
 from sessionhub.web import Headers, Response
-from sessionhub.web_errors import allow_header, status_for
+from sessionhub.web_errors import error_headers, status_for
 
 RATE_LIMITED = 7001  # 7xxx: "unable to perform action"
 INTERNAL = 9001
@@ -30,7 +30,7 @@ def render(error: SessionhubError, *, wrapped: bool = False) -> Response:
     if isinstance(error, NotAuthenticatedError):
         text = f"OAuth authentication error: {error.message}".encode()
         return Response(401, text, media_type=b"text/plain; charset=utf-8")
-    headers = allow_header(error)
+    headers = error_headers(error)
     if isinstance(error, RateLimitedError):
         status = 429
         body = ErrorBody(RATE_LIMITED, error.message)

@@ -30,7 +30,7 @@ from sessionhub.core.playlogs import (
 )
 from sessionhub.dialects.massivemusic import schemas
 from sessionhub.dialects.massivemusic.errors import rate_headers, render, render_error
-from sessionhub.web import Mount, Request, Response, route
+from sessionhub.web import Mount, Request, Response, decode_json, route
 
 _EMPTY_OK = b"{}"
 _PATH = re.compile(r" - at `\$(?:\.\w+\[(\d+)\])?\.?([\w]*)`")
@@ -42,9 +42,9 @@ def mount(consumers: ConsumerService, playlogs: PlayLogService) -> Mount:
         try:
             verified = await consumers.verify(signed(request))
             country = check_country(verified.consumer, request.query.get("country"))
+            decision = await consumers.admit(verified.consumer, verified.nonce, verified.timestamp)
         except SessionhubError as error:
             return render(error, wrapped=wrapped)
-        decision = await consumers.admit(verified.consumer, verified.nonce, verified.timestamp)
         try:
             logs = parse(request, kind, verified, country, playlogs)
             await playlogs.record(logs)
@@ -153,7 +153,7 @@ def decode_entries(
         except msgspec.ValidationError as error:
             return [], [problem_of(0, str(error))]
     try:
-        batch = schemas.DECODERS[kind].decode(request.body)
+        batch = decode_json(schemas.DECODERS[kind], request.body)
     except msgspec.ValidationError:
         pass  # find every bad entry below
     except msgspec.DecodeError as error:
@@ -165,8 +165,8 @@ def decode_entries(
 
 def decode_each(body: bytes, kind: LogKind) -> tuple[list[tuple[int, Any]], list[LogProblem]]:
     try:
-        raw = schemas.RAW_DECODERS[kind].decode(body)
-    except msgspec.ValidationError as error:
+        raw = decode_json(schemas.RAW_DECODERS[kind], body)
+    except msgspec.DecodeError as error:
         raise LogInputError(*code_of(str(error))) from None
     items = raw.logs if kind == "preview" else raw.playLogItem
     field = "logs" if kind == "preview" else "playLogItem"
@@ -177,8 +177,8 @@ def decode_each(body: bytes, kind: LogKind) -> tuple[list[tuple[int, Any]], list
     problems: list[LogProblem] = []
     for index, item in enumerate(items):
         try:
-            entries.append((index, decoder.decode(item)))
-        except msgspec.ValidationError as error:
+            entries.append((index, decode_json(decoder, item)))
+        except msgspec.DecodeError as error:
             problems.append(problem_of(index, str(error)))
     return entries, problems
 

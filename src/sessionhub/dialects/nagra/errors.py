@@ -24,11 +24,12 @@ from sessionhub.core.errors import (
     SessionhubError,
     SessionNotFoundError,
     StoreUnavailableError,
+    TooManyRequestsError,
 )
 from sessionhub.core.playback import SessionEndedError, SessionLimitReachedError
 from sessionhub.dialects.nagra.schemas import ConflictingSession, ErrorBody, ErrorResponse, encode
 from sessionhub.web import Response
-from sessionhub.web_errors import allow_header
+from sessionhub.web_errors import error_headers
 
 # (error class, HTTP status, status, errorCode, errorMessage); most specific first.
 ERROR_TABLE: list[tuple[type[SessionhubError], int, str, str, str]] = [
@@ -48,6 +49,7 @@ ERROR_TABLE: list[tuple[type[SessionhubError], int, str, str, str]] = [
     (ContentNotFoundError, 404, "ERROR", "SRM-0008", "Content not found"),
     (SessionNotFoundError, 404, "ERROR", "SRM-0009", "Session not found"),
     (MethodNotAllowedError, 405, "ERROR", "SRM-0014", "Method not allowed"),
+    (TooManyRequestsError, 429, "ERROR", "SRM-0018", "Too many failed attempts"),
     (NotFoundError, 404, "ERROR", "SRM-0015", "Resource not found"),
     (StoreUnavailableError, 503, "ERROR", "SRM-0016", "Service temporarily unavailable"),
 ]
@@ -76,7 +78,7 @@ def render_error(error: SessionhubError) -> Response:
             ConflictingSession(s.id, s.device_id, s.content_id, _iso(s.started_at))
             for s in error.conflicts
         ]
-    return Response(http, encode(ErrorResponse(body)), headers=allow_header(error))
+    return Response(http, encode(ErrorResponse(body)), headers=error_headers(error))
 
 
 def _classify(error: SessionhubError) -> tuple[int, str, str, str]:

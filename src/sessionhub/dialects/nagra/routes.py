@@ -11,7 +11,7 @@ from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.playback import PlaybackService
 from sessionhub.dialects.nagra import schemas
 from sessionhub.dialects.nagra.errors import render_error
-from sessionhub.web import Mount, Request, Response, route
+from sessionhub.web import Mount, Request, Response, client_address, decode_json, route
 
 _OK_EMPTY = Response(200, media_type=None)
 SIGN_ON_PATH = "/ias/v3/token/actions/signOnByUserNamePassword"
@@ -38,7 +38,9 @@ def mounts(accounts: AccountService, playback: PlaybackService) -> list[Mount]:
 
     async def sign_on(request: Request) -> Response:
         body = decode(schemas.sign_on_decoder, request)
-        issued = await accounts.sign_on(body.username, body.password, body.deviceId)
+        issued = await accounts.sign_on(
+            body.username, body.password, body.deviceId, address=client_address(request)
+        )
         answer = schemas.SignOnResponse(issued.token, "Client-Token", issued.expires_in_s)
         return Response(200, schemas.encode(answer))
 
@@ -59,6 +61,6 @@ def decode(decoder: msgspec.json.Decoder[Any], request: Request) -> Any:
     """The body as JSON whatever ``Content-Type`` says: NAGRA sets no rule for the header,
     and set-top-box clients are known to send it wrong."""
     try:
-        return decoder.decode(request.body)
+        return decode_json(decoder, request.body)
     except msgspec.DecodeError as error:
         raise InvalidInputError(str(error)) from None

@@ -20,10 +20,11 @@ from sessionhub.core.engagement import (
     new_nuance_id,
     nuance_key,
 )
-from sessionhub.core.errors import InvalidInputError, NotFoundError
+from sessionhub.core.errors import InvalidInputError, NotFoundError, TooManyRequestsError
 from sessionhub.dialects.nuance import schemas
 from sessionhub.dialects.nuance.errors import render_error
-from sessionhub.web import Mount, Request, Response, route
+from sessionhub.web import Mount, Request, Response, client_address, decode_json, route
+from sessionhub.web_errors import error_headers
 
 TOKEN_PATH = "/oauth-server/oauth/token"
 _SCOPES = {
@@ -93,7 +94,14 @@ class _ClientCredentials(RequestValidator):
 def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: int) -> list[Mount]:
     async def issue_token(request: Request) -> Response:
         client_id, secret = client_credentials(request)
-        client = await clients.check_client(client_id, secret) if client_id else None
+        try:
+            client = (
+                await clients.check_client(client_id, secret, address=client_address(request))
+                if client_id
+                else None
+            )
+        except TooManyRequestsError as error:
+            return throttled(error)
         validator = _ClientCredentials(client)
         server = BackendApplicationServer(validator, token_expires_in=token_ttl_s)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -116,7 +124,7 @@ def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: i
             raise NotFoundError(f"No dataCollection endpoint {endpoint!r}")
         token = await clients.authenticate(request.header(b"authorization"))
         try:
-            body = decoder.decode(request.body)
+            body = decode_json(decoder, request.body)
         except msgspec.DecodeError as error:
             raise InvalidInputError(f"Invalid request: {error}") from None
         clients.check_site(token, body.siteID)
@@ -145,6 +153,13 @@ def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: i
             render_error,
         ),
     ]
+
+
+def throttled(error: TooManyRequestsError) -> Response:
+    """RFC 6749 has no error for a throttled client; this is its error shape with 429 and the
+    one code meaning "not now" (``temporarily_unavailable``, RFC 6749 §4.1.2.1)."""
+    body = {"error": "temporarily_unavailable", "error_description": error.message}
+    return Response(429, msgspec.json.encode(body), headers=error_headers(error))
 
 
 def client_credentials(request: Request) -> tuple[str | None, str]:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
+from sessionhub.dialects.numbers import Int64
+
 # tcCustomerID and engagementID: letters, digits, "-" and "_" (seed field table)
 SafeId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 SessionId = Annotated[str, Meta(min_length=1, max_length=256)]
@@ -28,12 +30,16 @@ class Attribute(msgspec.Struct):
     externalCustomerID: Literal["yes", "no"] = "no"
 
 
+# Hours a persistent variable lives: up to a century, so an expiry always fits a datetime.
+PersistenceHours = Annotated[int, Meta(ge=0, le=876_000)]
+
+
 class CustomVariable(msgspec.Struct):
     name: Annotated[str, Meta(min_length=1, max_length=256)]
     value: Values
     action: Action = "append"
     # docs: "volatile" | "persistent"; schema and example: hours as an integer
-    persistence: Literal["volatile", "persistent"] | Annotated[int, Meta(ge=0)] = "persistent"
+    persistence: Literal["volatile", "persistent"] | PersistenceHours = "persistent"
 
 
 class ConversionAttribute(msgspec.Struct):
@@ -42,12 +48,12 @@ class ConversionAttribute(msgspec.Struct):
 
 
 class _Common(msgspec.Struct, kw_only=True):
-    siteID: int
+    siteID: Int64
     tcCustomerID: SafeId | UnsetType = UNSET
     tcCustomerId: SafeId | UnsetType = UNSET
     sessionID: SessionId | UnsetType = UNSET
     sessionId: SessionId | UnsetType = UNSET
-    engagementID: SafeId | int | UnsetType = UNSET
+    engagementID: SafeId | Int64 | UnsetType = UNSET
     attributes: list[Attribute] = field(default_factory=list)
     customVariables: list[CustomVariable] = field(default_factory=list)
 
@@ -61,8 +67,8 @@ class StartSession(_Common, kw_only=True):
     browser: Text | UnsetType = UNSET
     browserType: Text | UnsetType = UNSET
     browserVersion: Text | UnsetType = UNSET
-    businessUnitID: int | UnsetType = UNSET
-    agentGroupID: int | UnsetType = UNSET
+    businessUnitID: Int64 | UnsetType = UNSET
+    agentGroupID: Int64 | UnsetType = UNSET
 
 
 class CustomEvent(_Common, kw_only=True):
@@ -77,7 +83,7 @@ class Conversion(_Common, kw_only=True):
 
 class Exposed(_Common, kw_only=True):
     tcCustomerID: SafeId | UnsetType = UNSET
-    businessRuleID: int | Annotated[str, Meta(min_length=1)]
+    businessRuleID: Int64 | Annotated[str, Meta(min_length=1)]
 
 
 class LogEvent(_Common, kw_only=True):
