@@ -39,7 +39,10 @@ def test_a_bad_value_names_its_variable(env: dict[str, str], names: str) -> None
 
 def test_secrets_never_print() -> None:
     settings = Settings.from_env(
-        {"SESSIONHUB_ADMIN_TOKEN": "hunter2-hunter2-hunter2", "SESSIONHUB_REDIS_URL": "redis://:pw@h:6379/0"}
+        {
+            "SESSIONHUB_ADMIN_TOKEN": "hunter2-hunter2-hunter2",
+            "SESSIONHUB_REDIS_URL": "redis://:pw@h:6379/0",
+        }
     )
     assert "hunter2-hunter2-hunter2" not in repr(settings)
     assert "pw" not in repr(settings)

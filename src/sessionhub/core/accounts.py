@@ -250,7 +250,8 @@ class AccountService:
         self._throttle.check(*keys)
         account = await self._store.get_account(username)
         stored = None if account is None else account.password_hash
-        if account is None or not await verify_password(password, stored):
+        # Hashed even for an unknown user: the answer's timing must not tell who exists.
+        if not await verify_password(password, stored) or account is None:
             self._throttle.failed(*keys)
             raise NotAuthenticatedError("Wrong username or password")
         if not account.enabled:
