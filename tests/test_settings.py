@@ -28,6 +28,10 @@ def test_values_come_from_prefixed_variables_and_overrides_win() -> None:
         ({"SESSIONHUB_DATABASE_URL": "sqlite://host/x.db"}, "SESSIONHUB_DATABASE_URL"),
         ({"SESSIONHUB_ADMIN_TOKN": "x"}, "SESSIONHUB_ADMIN_TOKN"),
         ({"SESSIONHUB_LOG_LEVEL": "loud"}, "SESSIONHUB_LOG_LEVEL"),
+        ({"SESSIONHUB_ADMIN_TOKEN": "short"}, "SESSIONHUB_ADMIN_TOKEN"),
+        ({"SESSIONHUB_ADMIN_TOKEN": " " * 15}, "SESSIONHUB_ADMIN_TOKEN"),
+        ({"SESSIONHUB_MAX_HEADER_BYTES": "10"}, "SESSIONHUB_MAX_HEADER_BYTES"),
+        ({"SESSIONHUB_REQUEST_TIMEOUT_S": "0"}, "SESSIONHUB_REQUEST_TIMEOUT_S"),
     ],
 )
 def test_a_bad_value_names_its_variable(env: dict[str, str], names: str) -> None:
@@ -46,3 +50,8 @@ def test_secrets_never_print() -> None:
     )
     assert "hunter2-hunter2-hunter2" not in repr(settings)
     assert "pw" not in repr(settings)
+
+
+def test_an_empty_secret_means_off_never_the_empty_string() -> None:
+    assert Settings.from_env({"SESSIONHUB_ADMIN_TOKEN": ""}).admin_token is None
+    assert Settings.from_env({}, admin_token="").admin_token is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sessionhub.app import SessionHub
 from sessionhub.settings import Settings
@@ -19,16 +20,22 @@ async def test_token_is_required(client: httpx.AsyncClient) -> None:
         assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_without_a_configured_token_the_admin_api_is_off(tmp_path: Path) -> None:
-    settings = Settings.from_env({}, database_url=f"sqlite:///{tmp_path / 'x.db'}")
+@pytest.mark.parametrize("configured", [{}, {"SESSIONHUB_ADMIN_TOKEN": ""}])
+async def test_without_a_configured_token_the_admin_api_is_off(
+    tmp_path: Path, configured: dict[str, str]
+) -> None:
+    settings = Settings.from_env(configured, database_url=f"sqlite:///{tmp_path / 'x.db'}")
     hub = SessionHub(settings)
     await hub.startup(sweep=False)
     try:
         transport = httpx.ASGITransport(app=hub)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.get("/admin/api/sessions", headers={"Authorization": "Bearer "})
-            assert response.status_code == 403
-            assert "SESSIONHUB_ADMIN_TOKEN" in response.json()["error"]["message"]
+            for bearer in ("Bearer ", "Bearer", "bearer  "):
+                response = await client.get(
+                    "/admin/api/sessions", headers={"Authorization": bearer}
+                )
+                assert response.status_code == 403
+                assert "SESSIONHUB_ADMIN_TOKEN" in response.json()["error"]["message"]
     finally:
         await hub.shutdown()
 

@@ -78,7 +78,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
             raise PermissionDeniedError("The admin API is off: set SESSIONHUB_ADMIN_TOKEN")
         given = request.header(b"authorization") or ""
         scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
+        if scheme.lower() != "bearer" or not token.strip() or not hmac.compare_digest(
             token.strip().encode(), admin_token.encode()
         ):
             raise NotAuthenticatedError("Send Authorization: Bearer <SESSIONHUB_ADMIN_TOKEN>")
