@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -180,3 +181,11 @@ async def client(app: SessionHub) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What the schemathesis run covered, for the record (tests/test_openapi.py)."""
+    from tests.test_openapi import SUMMARY  # noqa: PLC0415
+
+    for line in SUMMARY:
+        terminalreporter.write_line(line)

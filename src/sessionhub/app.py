@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from sessionhub import openapi
 from sessionhub.admin import routes as admin_routes
 from sessionhub.core.accounts import AccountService
 from sessionhub.core.clients import ClientService
@@ -93,7 +94,11 @@ class SessionHub:
         self._sweeper: asyncio.Task[None] | None = None
         health = Mount(
             "/",
-            [route("GET", "/healthz", self._healthz), route("GET", "/readyz", self._readyz)],
+            [
+                route("GET", "/healthz", self._healthz),
+                route("GET", "/readyz", self._readyz),
+                route("GET", "/openapi.json", self._openapi),
+            ],
             admin_routes.render_error,
         )
         self.router = Router(
@@ -170,6 +175,9 @@ class SessionHub:
 
     async def _healthz(self, request: Request) -> Response:
         return Response(200, b'{"status":"ok"}')
+
+    async def _openapi(self, request: Request) -> Response:
+        return Response(200, openapi.document())
 
     async def _readyz(self, request: Request) -> Response:
         await self.store.ping()

@@ -126,11 +126,14 @@ class Router:
         return None
 
     def resolve(self, mount: Mount, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        # A path that a route spells out literally (Genesys' /sessions/new) belongs to the
+        # literal routes alone: it is not also a value of another route's {parameter}.
+        literal = [c for c in mount.routes if c.pattern.groups == 0 and c.pattern.match(path)]
         for candidate in self._by_method.get((mount.prefix, method), ()):
             match = candidate.pattern.match(path)
-            if match is not None:
+            if match is not None and (not literal or candidate in literal):
                 return candidate.handler, match.groupdict()
-        allowed = [c.method for c in mount.routes if c.pattern.match(path)]
+        allowed = [c.method for c in literal or mount.routes if c.pattern.match(path)]
         if allowed:
             raise MethodNotAllowedError(method, allowed)
         raise NotFoundError(f"No route for {method} {path}")

@@ -54,6 +54,27 @@ class AccountDetail(AccountView):
     live_sessions: list[SessionView] = msgspec.field(default_factory=list)
 
 
+class AccountList(msgspec.Struct):
+    accounts: list[AccountView]
+
+
+class ContentList(msgspec.Struct):
+    content: list[Content]
+
+
+class SessionList(msgspec.Struct):
+    sessions: list[SessionView]
+
+
+class Entitlement(msgspec.Struct):
+    account_id: str
+    content_id: str
+
+
+class Revoked(msgspec.Struct):
+    revoked: int
+
+
 class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
     id: str
     max_sessions: SessionLimit = 3
@@ -104,7 +125,7 @@ def account_routes(
     async def list_accounts(request: Request) -> Response:
         authorize(request)
         found = await accounts.list_accounts()
-        return ok({"accounts": [AccountView.of(a) for a in found]})
+        return ok(AccountList([AccountView.of(a) for a in found]))
 
     async def add_account(request: Request) -> Response:
         authorize(request)
@@ -156,7 +177,7 @@ def account_routes(
         authorize(request)
         new = body(request, NewEntitlement)
         await accounts.entitle(request.params["account_id"], new.content_id)
-        return ok({"account_id": request.params["account_id"], "content_id": new.content_id}, 201)
+        return ok(Entitlement(request.params["account_id"], new.content_id), 201)
 
     async def unentitle(request: Request) -> Response:
         authorize(request)
@@ -174,7 +195,7 @@ def account_routes(
         authorize(request)
         device_id = request.query.get("device_id")
         count = await accounts.revoke_tokens(request.params["account_id"], device_id)
-        return ok({"revoked": count})
+        return ok(Revoked(count))
 
     async def account_sessions(request: Request) -> Response:
         authorize(request)
@@ -184,11 +205,11 @@ def account_routes(
         if state not in ("active", "ended"):
             raise InvalidInputError("state must be active or ended")
         found = await sessions.list(account_id=account_id, state=state)  # type: ignore[arg-type]
-        return ok({"sessions": found})
+        return ok(SessionList(found))
 
     async def list_content(request: Request) -> Response:
         authorize(request)
-        return ok({"content": await accounts.list_content()})
+        return ok(ContentList(await accounts.list_content()))
 
     async def add_content(request: Request) -> Response:
         authorize(request)

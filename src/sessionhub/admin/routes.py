@@ -39,6 +39,10 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
+class Ended(msgspec.Struct):
+    ended: bool
+
+
 class SessionPage(msgspec.Struct):
     sessions: list[SessionView]
     next_before: str | None
@@ -78,8 +82,10 @@ def mount(services: Services, admin_token: str | None) -> Mount:
             raise PermissionDeniedError("The admin API is off: set SESSIONHUB_ADMIN_TOKEN")
         given = request.header(b"authorization") or ""
         scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip() or not hmac.compare_digest(
-            token.strip().encode(), admin_token.encode()
+        if (
+            scheme.lower() != "bearer"
+            or not token.strip()
+            or not hmac.compare_digest(token.strip().encode(), admin_token.encode())
         ):
             raise NotAuthenticatedError("Send Authorization: Bearer <SESSIONHUB_ADMIN_TOKEN>")
 
@@ -107,7 +113,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
     async def end_session(request: Request) -> Response:
         authorize(request)
         ended = await sessions.end(request.params["session_id"])
-        return Response(200, _encode({"ended": ended}))
+        return Response(200, _encode(Ended(ended)))
 
     async def visitor_detail(visitor: Visitor) -> Response:
         found = await sessions.of_visitor(visitor.id)

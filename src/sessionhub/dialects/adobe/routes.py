@@ -47,9 +47,9 @@ def mount(media: MediaService) -> Mount:
         return created(await media.import_downloaded(start, rest))
 
     async def get_schema(request: Request) -> Response:
-        schema = schemas.JSON_SCHEMAS.get(request.params["event_type"])
+        schema = schemas.JSON_SCHEMAS.get(request.params["eventType"])
         if schema is None:
-            raise NotFoundError(f"Unknown eventType {request.params['event_type']!r}")
+            raise NotFoundError(f"Unknown eventType {request.params['eventType']!r}")
         return Response(200, schema)
 
     async def preflight(request: Request) -> Response:
@@ -59,7 +59,7 @@ def mount(media: MediaService) -> Mount:
         route("POST", "/api/v1/sessions", start_session),
         route("POST", "/api/v1/sessions/{sid}/events", post_event),
         route("POST", "/api/v1/downloaded", post_downloaded),
-        route("GET", "/api/v1/schemas/{event_type}", get_schema),
+        route("GET", "/api/v1/schemas/{eventType}", get_schema),
     ]
     routes += [route("OPTIONS", r.pattern.pattern[1:-1], preflight) for r in routes]
     return Mount(PREFIX, routes, render_error, extra_headers=CORS_HEADERS)

@@ -35,6 +35,7 @@ def mounts(engagement: EngagementService) -> list[Mount]:
 
     async def get_session(request: Request) -> Response:
         session_id = request.params["session_id"]
+        bounded(request.query.get("tenantId"), "tenantId")
         return info_response(session_id, await engagement.info(GENESYS, genesys_key(session_id)))
 
     async def associate(request: Request) -> Response:
