@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck check bench clean
+.PHONY: serve test fuzz lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) 3.11+"; exit 1; }
@@ -18,6 +18,9 @@ serve: $(STAMP)  ## run the server on 127.0.0.1:8080 with the embedded SQLite st
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/pytest
+
+fuzz: $(STAMP)  ## the generated-input tests (schemathesis, hypothesis) with 20x the examples
+	FUZZ_SCALE=$${FUZZ_SCALE:-20} $(BIN)/pytest tests/test_openapi.py tests/test_properties.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

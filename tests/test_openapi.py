@@ -4,14 +4,13 @@ a bearer token from the real token endpoint, OAuth 1.0a signed by oauthlib), so 
 reaches the handlers rather than stopping at the door. The run must find no server error, no
 answer outside the document, and leave the store writable.
 
-``SESSIONHUB_FUZZ_EXAMPLES`` sets the examples per operation (``make fuzz`` runs many more).
+``FUZZ_SCALE`` multiplies the examples per operation (``make fuzz`` runs 20 times more).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,9 @@ from sessionhub.dialects.nuance.schemas import ENDPOINTS
 from sessionhub.settings import Settings
 from tests.conftest import ADMIN_TOKEN, database_url_for, redis_url_for
 from tests.dialects.adobe.payloads import start
+from tests.fuzzing import SCALE
 
-EXAMPLES = int(os.environ.get("SESSIONHUB_FUZZ_EXAMPLES", "12"))
+EXAMPLES = 12 * SCALE
 KNOWN: dict[str, str] = {}  # credentials and ids of the seeded world, for the auth hook
 STATUSES: dict[str, list[int]] = {}  # per operation, the status of each generated case
 SUMMARY: list[str] = []  # printed at the end of the run (tests/conftest.py)
