@@ -113,11 +113,17 @@ class Router:
         # Per mount and method, the routes to try: a request only tests the patterns of its
         # own method (HEAD is served by GET routes).
         self._by_method: dict[tuple[str, str], list[Route]] = {}
+        # A path that a route spells out literally (Genesys' /sessions/new) belongs to the
+        # literal routes alone: it is not also a value of another route's {parameter}.
+        self._literal: dict[tuple[str, str], list[Route]] = {}
         for mount in self._mounts:
             for candidate in mount.routes:
                 self._by_method.setdefault((mount.prefix, candidate.method), []).append(candidate)
                 if candidate.method == "GET":
                     self._by_method.setdefault((mount.prefix, "HEAD"), []).append(candidate)
+                if candidate.pattern.groups == 0:
+                    path = candidate.pattern.pattern[1:-1].replace("\\", "")
+                    self._literal.setdefault((mount.prefix, path), []).append(candidate)
 
     def mount_for(self, path: str) -> Mount | None:
         for mount in self._mounts:
@@ -126,12 +132,13 @@ class Router:
         return None
 
     def resolve(self, mount: Mount, method: str, path: str) -> tuple[Handler, dict[str, str]]:
-        # A path that a route spells out literally (Genesys' /sessions/new) belongs to the
-        # literal routes alone: it is not also a value of another route's {parameter}.
-        literal = [c for c in mount.routes if c.pattern.groups == 0 and c.pattern.match(path)]
-        for candidate in self._by_method.get((mount.prefix, method), ()):
+        literal = self._literal.get((mount.prefix, path))
+        candidates = literal if literal is not None else self._by_method.get((mount.prefix, method))
+        for candidate in candidates or ():
+            if candidate.method != method and not (method == "HEAD" and candidate.method == "GET"):
+                continue
             match = candidate.pattern.match(path)
-            if match is not None and (not literal or candidate in literal):
+            if match is not None:
                 return candidate.handler, match.groupdict()
         allowed = [c.method for c in literal or mount.routes if c.pattern.match(path)]
         if allowed:
