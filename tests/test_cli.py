@@ -130,3 +130,23 @@ def test_clients_and_visitors_by_cli(runner: CliRunner, tmp_path: Path) -> None:
     by_id = runner.invoke(main, ["visitors", "show", visitor["id"]])
     assert json.loads(by_id.output)["id"] == visitor["id"]
     assert runner.invoke(main, ["visitors", "show"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["accounts", "add", "X", "--max-sessions", str(2**64)], "max sessions must be"),
+        (["accounts", "add", "X", "--lease-timeout", str(2**63)], "lease timeout must be"),
+        (
+            ["clients", "add", "c1", "--secret", "long-enough", "--site", str(2**64)],
+            "site id must be",
+        ),
+    ],
+)
+def test_numbers_past_what_a_store_holds_are_refused_with_a_sentence(
+    runner: CliRunner, args: list[str], message: str
+) -> None:
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -12,6 +12,7 @@ from sessionhub.core.accounts import hash_token
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ClientStore
 from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
+from sessionhub.core.numbers import INT64_MAX
 from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
 
 
@@ -54,6 +55,8 @@ class ClientService:
             raise InvalidInputError("client id must be printable and hold no ':'")
         if len(secret) < 8:
             raise InvalidInputError("client secret must be at least 8 characters")
+        if not 0 <= site_id <= INT64_MAX:
+            raise InvalidInputError(f"site id must be 0 to {INT64_MAX}")
         client = ApiClient(client_id, hash_password(secret), site_id, self._clock.now_ms())
         await self._store.add_client(client)
         return client

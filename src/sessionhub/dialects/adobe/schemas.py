@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
+from sessionhub.core.numbers import Int64, NonNegativeInt64, TimestampMs
 from sessionhub.core.timeline import MediaEvent
-from sessionhub.dialects.numbers import Int64, NonNegativeInt64, TimestampMs
 
 NonNegativeInt = NonNegativeInt64
 NonNegativeNumber = Annotated[float, Meta(ge=0)]

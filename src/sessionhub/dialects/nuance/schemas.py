@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
-from sessionhub.dialects.numbers import Int64
+from sessionhub.core.numbers import Int64
 
 # tcCustomerID and engagementID: letters, digits, "-" and "_" (seed field table)
 SafeId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -1,4 +1,4 @@
-"""Integer bounds every dialect's wire shapes share.
+"""Integer bounds every dialect's wire shapes, and the core's own checks, share.
 
 JSON numbers have no size, but every store keeps integers in 64 bits and Python's datetime ends
 in the year 9999: a value outside these bounds is refused at decoding with the vendor's 400,
