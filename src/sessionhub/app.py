@@ -22,6 +22,7 @@ from sessionhub.core.playback import PlaybackService
 from sessionhub.core.playlogs import PlayLogRules, PlayLogService
 from sessionhub.core.sessions import SessionService
 from sessionhub.core.visitors import VisitorService
+from sessionhub.cors import CorsPolicy
 from sessionhub.dialects.adobe import routes as adobe_routes
 from sessionhub.dialects.genesys import routes as genesys_routes
 from sessionhub.dialects.massivemusic import routes as massivemusic_routes
@@ -91,6 +92,7 @@ class SessionHub:
         )
         rules = PlayLogRules(settings.playlog_max_age_days, settings.playlog_future_skew_s)
         self.playlogs = PlayLogService(self.store, self.clock, rules)
+        self.cors = CorsPolicy(settings.cors_origins)
         self._sweeper: asyncio.Task[None] | None = None
         health = Mount(
             "/",
@@ -100,6 +102,7 @@ class SessionHub:
                 route("GET", "/openapi.json", self._openapi),
             ],
             admin_routes.render_error,
+            cors=False,
         )
         self.router = Router(
             [
@@ -145,6 +148,15 @@ class SessionHub:
         if mount is None:  # cannot happen while "/" is mounted; kept for safety
             await send_response(send, Response(404), [])
             return
+        edge = mount.extra_headers
+        if mount.cors:
+            edge = edge + self.cors.headers(scope)
+            if scope["method"] == "OPTIONS":  # a preflight, on every path a browser may call
+                methods = self.router.methods_for(mount, scope["path"])
+                if methods and "OPTIONS" not in methods:  # (Adobe's page has its own)
+                    preflight = self.cors.preflight(scope, methods)
+                    await send_response(send, preflight, mount.extra_headers)
+                    return
         try:
             handler, params = self.router.resolve(mount, scope["method"], scope["path"])
             body = await read_body(receive, scope, self.settings.max_body_bytes)
@@ -156,7 +168,7 @@ class SessionHub:
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             response = mount.render_error(SessionhubError("Internal server error"))
-        await send_response(send, response, mount.extra_headers)
+        await send_response(send, response, edge)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///sessionhub.db"
     redis_url: str | None = None
     admin_token: str | None = None
+    # Pages allowed to call the vendor APIs from a browser: "*" or a comma list of origins.
+    cors_origins: str = "*"
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8080
     workers: Annotated[int, Meta(ge=1, le=64)] = 1

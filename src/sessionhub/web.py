@@ -96,6 +96,7 @@ class Mount:
     routes: list[Route]
     render_error: ErrorRenderer
     extra_headers: Headers = field(default_factory=list)
+    cors: bool = True  # browsers on other origins may call it (sessionhub.cors)
 
 
 def route(method: str, path: str, handler: Handler) -> Route:
@@ -125,6 +126,11 @@ class Router:
                     path = candidate.pattern.pattern[1:-1].replace("\\", "")
                     self._literal.setdefault((mount.prefix, path), []).append(candidate)
 
+    def methods_for(self, mount: Mount, path: str) -> list[str]:
+        """The methods the routes of ``mount`` serve at ``path`` (none: no such path)."""
+        literal = self._literal.get((mount.prefix, path))
+        return [c.method for c in literal or mount.routes if c.pattern.match(path)]
+
     def mount_for(self, path: str) -> Mount | None:
         for mount in self._mounts:
             if path.startswith(mount.prefix):
@@ -140,7 +146,7 @@ class Router:
             match = candidate.pattern.match(path)
             if match is not None:
                 return candidate.handler, match.groupdict()
-        allowed = [c.method for c in literal or mount.routes if c.pattern.match(path)]
+        allowed = self.methods_for(mount, path)
         if allowed:
             raise MethodNotAllowedError(method, allowed)
         raise NotFoundError(f"No route for {method} {path}")

@@ -169,7 +169,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
         route("DELETE", "/admin/api/sessions/{session_id}", end_session),
         *account_routes(services.accounts, sessions, authorize),
     ]
-    return Mount(PREFIX, routes, render_error)
+    return Mount(PREFIX, routes, render_error, cors=False)
 
 
 def _int(value: str, name: str, low: int, high: int) -> int:

@@ -134,21 +134,32 @@ class EngagementService:
                 ),
             )
 
-    async def info(self, api: str, key: str) -> EngagementState:
-        """The session's current state. Raises ``SessionNotFoundError``."""
+    async def info(self, api: str, key: str, *, ended_is_gone: bool = False) -> EngagementState:
+        """The session's current state. Raises ``SessionNotFoundError`` (also for an ended
+        session, with ``ended_is_gone``: an API that has no word for "ended" sees it gone)."""
         record = await self._store.get_session(key)
         if record is None or record.live.api != api:
             raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
+        if ended_is_gone and record.live.state == "ended":
+            raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
         return load_engagement(record.live)
 
-    async def touch(self, api: str, key: str, activity: Activity) -> EngagementState | None:
-        """Apply an activity to an existing session; None if there is no such session."""
+    async def touch(
+        self, api: str, key: str, activity: Activity, *, ended_is_gone: bool = False
+    ) -> EngagementState | None:
+        """Apply an activity to an existing session; None if there is no such session.
+
+        With ``ended_is_gone``, an ended session raises ``SessionNotFoundError`` and is left
+        as it is; without, it takes the activity and stays ended.
+        """
         now = self._clock.now_ms()
         _check(activity)
 
         def update(live: LiveState | None) -> Change[EngagementState | None]:
             if live is None or live.api != api:
                 return Change(None, [], None)
+            if ended_is_gone and live.state == "ended":
+                raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
             state = load_engagement(live)
             state.info.update(activity.info)
             events: list[EventRecord] = []
@@ -188,10 +199,17 @@ class EngagementService:
         return await self._store.update_session(key, update)
 
     async def upsert(
-        self, api: str, key: str, external_id: str, activity: Activity
+        self,
+        api: str,
+        key: str,
+        external_id: str,
+        activity: Activity,
+        *,
+        ended_is_gone: bool = False,
     ) -> EngagementState:
-        """Apply to the session, creating it first if it does not exist (safe under races)."""
-        found = await self.touch(api, key, activity)
+        """Apply to the session, creating it first if it does not exist (safe under races).
+        ``ended_is_gone`` as for ``touch``: an ended session is not created again."""
+        found = await self.touch(api, key, activity, ended_is_gone=ended_is_gone)
         if found is not None:
             return found
         try:

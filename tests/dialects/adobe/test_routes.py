@@ -225,10 +225,11 @@ async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
 
 async def test_non_json_content_type_is_415(client: httpx.AsyncClient) -> None:
     body = json.dumps(SEED_SESSION_START)
-    response = await client.post(
-        "/api/v1/sessions", content=body, headers={"content-type": "text/plain"}
-    )
-    assert response.status_code == 415
+    for content_type in ("application/x-www-form-urlencoded", "application/xml"):
+        response = await client.post(
+            "/api/v1/sessions", content=body, headers={"content-type": content_type}
+        )
+        assert response.status_code == 415
     assert "application/json" in response.json()["message"]
     charset = {"content-type": "application/json; charset=utf-8"}
     assert (await client.post("/api/v1/sessions", content=body, headers=charset)).status_code == 201
@@ -426,3 +427,18 @@ async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None
     assert response.status_code == 405
     assert "POST" in response.headers["allow"]
     assert response.json()["message"]
+
+
+async def test_a_beacon_sent_as_text_plain_ends_the_session(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """navigator.sendBeacon(url, JSON.stringify(event)) sends text/plain;charset=UTF-8."""
+    sid = await new_session(client)
+    beacon = {"content-type": "text/plain;charset=UTF-8"}
+    end = json.dumps(event("sessionEnd", 1509045330153, 5))
+    response = await client.post(f"/api/v1/sessions/{sid}/events", content=end, headers=beacon)
+    assert response.status_code == 204
+    assert (await detail(client, sid, admin_headers))["state"] == "ended"
+    # Still JSON, validated as JSON.
+    bad = await client.post(f"/api/v1/sessions/{sid}/events", content="{oops", headers=beacon)
+    assert bad.status_code == 400

@@ -86,3 +86,25 @@ async def test_wrong_method(client: httpx.AsyncClient) -> None:
     response = await client.delete("/sessions/new")
     assert response.status_code == 405
     assert response.json()["code"] == 405
+
+
+@pytest.mark.parametrize("prefix", ["", "/gks-server/v1"])
+async def test_a_session_an_operator_ended_is_not_found_and_not_changed(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], prefix: str
+) -> None:
+    sid = (await client.put(f"{prefix}/sessions/new", headers={"gkc_customerId": "C1"})).json()[
+        "sessionId"
+    ]
+    ended = await client.delete(f"/admin/api/sessions/genesys:{sid}", headers=admin_headers)
+    assert ended.json() == {"ended": True}
+    for response in (
+        await client.get(f"{prefix}/sessions/{sid}"),
+        await client.post(f"{prefix}/sessions/{sid}", headers={"gkc_customerId": "C2"}),
+    ):
+        assert (response.status_code, response.json()) == (
+            404,
+            {"code": 404, "description": "Session not found"},
+        )
+    stored = await client.get(f"/admin/api/sessions/genesys:{sid}", headers=admin_headers)
+    assert stored.json()["state"] == "ended"
+    assert stored.json()["params"]["customerId"] == "C1"

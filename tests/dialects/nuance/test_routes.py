@@ -384,3 +384,18 @@ async def test_token_endpoint_follows_rfc_6749(app: SessionHub, client: httpx.As
     )
     assert in_form.status_code == 200 and in_form.json()["access_token"]
     assert in_form.headers["cache-control"] == "no-store"
+
+
+async def test_invalid_client_challenges_with_the_scheme_the_client_used(
+    app: SessionHub, client: httpx.AsyncClient
+) -> None:
+    """RFC 6749 §5.2: a client that authenticated with HTTP Basic is challenged with Basic."""
+    await app.clients.add_client("app-306", "s3cret-306", 306)
+    url = "/oauth-server/oauth/token"
+    grant = {"grant_type": "client_credentials"}
+    basic = await client.post(url, data=grant, auth=("app-306", "wrong"))
+    assert basic.status_code == 401
+    assert basic.headers["www-authenticate"].startswith("Basic")
+    in_form = await client.post(url, data={**grant, "client_id": "app-306", "client_secret": "x"})
+    assert in_form.status_code == 401
+    assert not in_form.headers.get("www-authenticate", "").startswith("Basic")

@@ -13,8 +13,8 @@ from sessionhub.dialects.adobe.errors import render_error
 from sessionhub.web import Mount, Request, Response, decode_json, route
 
 PREFIX = "/api/v1"
+# As Adobe's page shows them; Access-Control-Allow-Origin comes from SESSIONHUB_CORS_ORIGINS.
 CORS_HEADERS = [
-    (b"access-control-allow-origin", b"*"),
     (b"access-control-allow-methods", b"OPTIONS,POST,PUT"),
     (b"access-control-allow-headers", b"Content-Type"),
     (b"access-control-expose-headers", b"Location"),
@@ -22,6 +22,7 @@ CORS_HEADERS = [
 _NO_CONTENT = Response(204, media_type=None)
 _PREFLIGHT = Response(200, media_type=None)
 _OCTET_STREAM = b"application/octet-stream"
+_JSON_TYPES = ("application/json", "text/plain")
 
 
 def mount(media: MediaService) -> Mount:
@@ -71,12 +72,15 @@ def created(session_id: str) -> Response:
 
 
 def require_json(request: Request) -> None:
-    """Adobe requires ``Content-Type: application/json``; a missing header is taken as JSON."""
+    """Adobe requires ``Content-Type: application/json``; a missing header is taken as JSON,
+    and so is ``text/plain``: ``navigator.sendBeacon(url, JSON.stringify(event))``, the way web
+    players report ``sessionEnd`` as the page unloads, can send nothing else without a
+    preflight. The body is still decoded and validated as JSON."""
     content_type = request.header(b"content-type")
     if content_type is None:
         return
     media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    if media_type not in _JSON_TYPES and not media_type.endswith("+json"):
         raise UnsupportedMediaTypeError(
             f"Content-Type must be application/json, not {content_type!r}"
         )

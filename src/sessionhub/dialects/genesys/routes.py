@@ -36,12 +36,14 @@ def mounts(engagement: EngagementService) -> list[Mount]:
     async def get_session(request: Request) -> Response:
         session_id = request.params["session_id"]
         bounded(request.query.get("tenantId"), "tenantId")
-        return info_response(session_id, await engagement.info(GENESYS, genesys_key(session_id)))
+        state = await engagement.info(GENESYS, genesys_key(session_id), ended_is_gone=True)
+        return info_response(session_id, state)
 
     async def associate(request: Request) -> Response:
         session_id = request.params["session_id"]
+        # KC has no word for an ended session: one an operator ended is "Session not found".
         state = await engagement.upsert(
-            GENESYS, genesys_key(session_id), session_id, activity_of(request)
+            GENESYS, genesys_key(session_id), session_id, activity_of(request), ended_is_gone=True
         )
         return info_response(session_id, state)
 

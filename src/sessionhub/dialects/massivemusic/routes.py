@@ -73,7 +73,11 @@ def mount(consumers: ConsumerService, playlogs: PlayLogService) -> Mount:
         route("POST", "/1.2/user/subscription/log", subscription),
         route("POST", "/1.2/catalogue/log", catalogue),
     ]
-    return Mount("/1.2", routes, render_error)
+    # A page reading its rate limit needs these exposed (CORS hides other headers).
+    exposed = b"Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+    return Mount(
+        "/1.2", routes, render_error, extra_headers=[(b"access-control-expose-headers", exposed)]
+    )
 
 
 def signed(request: Request) -> SignedRequest:

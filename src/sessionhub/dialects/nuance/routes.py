@@ -110,6 +110,10 @@ def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: i
         )
         if status == 200 and client is not None and validator.token is not None:
             await clients.record(client, validator.token["access_token"], token_ttl_s)
+        if status == 401 and uses_basic(request):
+            # RFC 6749 §5.2: the challenge names the scheme the client authenticated with
+            # (oauthlib always says Bearer).
+            out_headers["WWW-Authenticate"] = 'Basic realm="oauth-server"'
         extra = [
             (name.lower().encode(), value.encode())
             for name, value in out_headers.items()
@@ -160,6 +164,10 @@ def throttled(error: TooManyRequestsError) -> Response:
     one code meaning "not now" (``temporarily_unavailable``, RFC 6749 §4.1.2.1)."""
     body = {"error": "temporarily_unavailable", "error_description": error.message}
     return Response(429, msgspec.json.encode(body), headers=error_headers(error))
+
+
+def uses_basic(request: Request) -> bool:
+    return (request.header(b"authorization") or "").partition(" ")[0].lower() == "basic"
 
 
 def client_credentials(request: Request) -> tuple[str | None, str]:
