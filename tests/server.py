@@ -24,6 +24,7 @@ def free_port() -> int:
 class Server:
     url: str
     process: subprocess.Popen[bytes]
+    database_url: str = ""
 
 
 @contextlib.contextmanager
@@ -42,7 +43,7 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process)
-        yield Server(url, process)
+        yield Server(url, process, database_url)
     finally:
         if process.poll() is None:
             process.terminate()
