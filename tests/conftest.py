@@ -184,8 +184,8 @@ def admin_headers() -> dict[str, str]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """What the schemathesis run covered, for the record (tests/test_openapi.py)."""
-    from tests.test_openapi import SUMMARY  # noqa: PLC0415
+    """What the generated-input runs covered, for the record (tests/fuzzing.py)."""
+    from tests.fuzzing import SUMMARY  # noqa: PLC0415
 
     for line in SUMMARY:
         terminalreporter.write_line(line)

@@ -10,3 +10,6 @@ from __future__ import annotations
 import os
 
 SCALE = max(1, int(os.environ.get("FUZZ_SCALE", "1")))
+
+# Lines printed at the end of the run (tests/conftest.py): what the generated-input tests covered.
+SUMMARY: list[str] = []

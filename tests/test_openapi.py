@@ -29,13 +29,12 @@ from sessionhub.dialects.nuance.schemas import ENDPOINTS
 from sessionhub.settings import Settings
 from tests.conftest import ADMIN_TOKEN, database_url_for, redis_url_for
 from tests.dialects.adobe.payloads import start
-from tests.fuzzing import SCALE
+from tests.fuzzing import SCALE, SUMMARY
 
 EXAMPLES = 12 * SCALE
 HOME = ("/admin", "/healthz", "/readyz", "/openapi.json")  # sessionhub's own, not for browsers
 KNOWN: dict[str, str] = {}  # credentials and ids of the seeded world, for the auth hook
 STATUSES: dict[str, list[int]] = {}  # per operation, the status of each generated case
-SUMMARY: list[str] = []  # printed at the end of the run (tests/conftest.py)
 
 
 async def test_the_document_is_served_and_covers_every_route(client: httpx.AsyncClient) -> None:
