@@ -19,6 +19,7 @@ from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from tests.dialects.adobe.payloads import event, start
 from tests.dialects.nagra.test_routes import Tenant, error_of
+from tests.dialects.nuance.test_routes import get_token
 
 BIG = 2**63  # one past int64
 HUGE = 2**64 + 5
@@ -30,6 +31,11 @@ async def adobe_session(client: httpx.AsyncClient) -> str:
     response = await client.post("/api/v1/sessions", json=start(ts=1_000))
     assert response.status_code == 201, response.text
     return response.headers["location"].rsplit("/", 1)[1]
+
+
+async def nuance_token(app: SessionHub, client: httpx.AsyncClient) -> str:
+    await app.clients.add_client("app-306", "s3cret-306", 306)
+    return str(await get_token(client))
 
 
 # -- 1. No input wedges the service ----------------------------------------------------------
@@ -95,14 +101,7 @@ async def test_undecodable_json_is_a_400_in_each_vendors_shape(
     body: bytes,
 ) -> None:
     tenant = await Tenant(app, client).create()
-    await app.clients.add_client("app-306", "s3cret-306", 306)
-    token = (
-        await client.post(
-            "/oauth-server/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("app-306", "s3cret-306"),
-        )
-    ).json()["access_token"]
+    token = await nuance_token(app, client)
     sid = await adobe_session(client)
     json_type = {"content-type": "application/json"}
     cases: list[tuple[str, str, dict[str, str], Any]] = [
@@ -173,14 +172,7 @@ async def test_timestamps_past_the_year_9999_are_400(client: httpx.AsyncClient) 
 async def test_a_nuance_body_with_huge_numbers_is_400(
     app: SessionHub, client: httpx.AsyncClient
 ) -> None:
-    await app.clients.add_client("app-306", "s3cret-306", 306)
-    token = (
-        await client.post(
-            "/oauth-server/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("app-306", "s3cret-306"),
-        )
-    ).json()["access_token"]
+    token = await nuance_token(app, client)
     headers = {"authorization": f"Bearer {token}"}
     for body in (
         {"siteID": BIG},

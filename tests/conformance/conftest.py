@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,15 @@ def node() -> str:
             missing("npm", "install npm")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
     return str(found)
+
+
+def cli(server: Server, *args: str) -> str:
+    """``sessionhub ARGS...`` against the server's database, as an operator runs it."""
+    env = {**os.environ, "SESSIONHUB_DATABASE_URL": server.database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "sessionhub", *args], env=env, check=True, capture_output=True
+    )
+    return done.stdout.decode().strip()
 
 
 @pytest.fixture(scope="module")

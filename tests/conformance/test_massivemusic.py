@@ -14,7 +14,7 @@ import pytest
 from authlib.integrations.requests_client import OAuth1Session as AuthlibOAuth1Session
 from requests_oauthlib import OAuth1Session
 
-from tests.conformance.conftest import ADMIN, NODE_DIR
+from tests.conformance.conftest import ADMIN, NODE_DIR, cli
 from tests.server import Server
 
 KEY, SECRET = "partner-key", "partner-secret-1"
@@ -22,28 +22,30 @@ KEY, SECRET = "partner-key", "partner-secret-1"
 
 @pytest.fixture(scope="module")
 def consumer(server: Server) -> str:
-    import os  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
-    env = {**os.environ, "SESSIONHUB_DATABASE_URL": server.database_url}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sessionhub",
-            "consumers",
-            "add",
-            KEY,
-            "--secret",
-            SECRET,
-            "--countries",
-            "GB,US",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    cli(server, "consumers", "add", KEY, "--secret", SECRET, "--countries", "GB,US")
     return KEY
+
+
+def run_node(node: str, server: Server, package: str, secret: str, mode: str, track: int) -> Any:
+    """node-oauth logs one play as an application using it would; its answer as JSON."""
+    done = subprocess.run(
+        [
+            node,
+            str(NODE_DIR / "massivemusic.js"),
+            package,
+            server.url,
+            KEY,
+            secret,
+            mode,
+            str(track),
+        ],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(done.stdout)
 
 
 def played() -> str:
@@ -83,24 +85,7 @@ def test_node_oauth_logs_and_the_report_shows_it(
     node: str, server: Server, consumer: str, package: str, mode: str
 ) -> None:
     track = 10_000 + NODE_CASES.index((package, mode))
-    done = subprocess.run(
-        [
-            node,
-            str(NODE_DIR / "massivemusic.js"),
-            package,
-            server.url,
-            KEY,
-            SECRET,
-            mode,
-            str(track),
-        ],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    answer = json.loads(done.stdout)
+    answer = run_node(node, server, package, SECRET, mode, track)
     assert answer["status"] == 200, answer
     assert json.loads(answer["body"]) == {}
     assert track in reported_tracks(server)
@@ -135,23 +120,6 @@ def test_authlib_logs_a_batch_signed_in_the_header_and_in_the_query(
 def test_a_wrong_secret_is_still_refused_by_every_base_string(
     node: str, server: Server, consumer: str
 ) -> None:
-    done = subprocess.run(
-        [
-            node,
-            str(NODE_DIR / "massivemusic.js"),
-            "oauth",
-            server.url,
-            KEY,
-            "wrong-secret",
-            "form",
-            "40000",
-        ],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    answer = json.loads(done.stdout)
+    answer = run_node(node, server, "oauth", "wrong-secret", "form", 40_000)
     assert answer["status"] == 401
     assert answer["body"] == "OAuth authentication error: Invalid signature"

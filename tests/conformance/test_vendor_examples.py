@@ -8,10 +8,7 @@ and authlib for OAuth 2.0 client credentials; httpx for the rest.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from typing import Any
 
 import httpx
@@ -20,6 +17,7 @@ from authlib.integrations.requests_client import OAuth2Session as AuthlibOAuth2S
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 
+from tests.conformance.conftest import cli
 from tests.server import Server
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -76,14 +74,6 @@ NUANCE_FULL = b"""{
 NUANCE_MINIMAL = b"""{
   "siteID": 306
 }"""
-
-
-def cli(server: Server, *args: str) -> str:
-    env = {**os.environ, "SESSIONHUB_DATABASE_URL": server.database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "sessionhub", *args], env=env, check=True, capture_output=True
-    )
-    return done.stdout.decode().strip()
 
 
 @pytest.fixture(scope="module")
