@@ -29,11 +29,13 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+# Test-only settings are not SESSIONHUB_ variables: the server refuses any of its prefix that is
+# not one of its settings, and the CLI and server processes under test inherit the environment.
 POSTGRES_URL = os.environ.get(
-    "SESSIONHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 HOW_TO_RUN = (
-    "start PostgreSQL on 127.0.0.1:5432 (see .ci/run) or point SESSIONHUB_TEST_POSTGRES_URL at one"
+    "start PostgreSQL on 127.0.0.1:5432 (see .ci/run) or point TEST_POSTGRES_URL at one"
 )
 
 
@@ -63,7 +65,7 @@ def postgres_server() -> str:
     return POSTGRES_URL
 
 
-REDIS_URL = os.environ.get("SESSIONHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +85,7 @@ def redis_server() -> str:
         message = f"Redis at {mask_url(REDIS_URL)} is unreachable ({error})"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
-        pytest.skip(f"{message}: start it (see .ci/run) or set SESSIONHUB_TEST_REDIS_URL")
+        pytest.skip(f"{message}: start it (see .ci/run) or set TEST_REDIS_URL")
     return REDIS_URL
 
 
