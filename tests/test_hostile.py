@@ -373,9 +373,9 @@ async def test_rate_limit_and_replay_errors_use_the_wrapped_envelope(
 
 async def test_outage_errors_name_the_failure_without_driver_text() -> None:
     from sessionhub.dialects.nagra.errors import render_error  # noqa: PLC0415
-    from sessionhub.stores.sqlite import _unavailable  # noqa: PLC0415
+    from sessionhub.stores.sqlite_batch import unavailable  # noqa: PLC0415
 
-    error = _unavailable(OSError("disk I/O error at /var/lib/secret/path.db"))
+    error = unavailable(OSError("disk I/O error at /var/lib/secret/path.db"))
     body = json.loads(render_error(error).body)["errorResponse"]
     assert body["errorCode"] == "SRM-0016"
     assert "secret" not in body["errorMessage"] and "database unavailable" in body["errorMessage"]

@@ -67,9 +67,9 @@ def inject_once(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> list[in
     """Make the next batch fail half-way with ``InjectedError``; returns the count of raises."""
     raised: list[int] = []
     if type(store).__name__ == "SQLiteSessionStore":
-        from sessionhub.stores import sqlite  # noqa: PLC0415
+        from sessionhub.stores import sqlite_batch  # noqa: PLC0415
 
-        target: Any = sqlite._PendingUpdates
+        target: Any = sqlite_batch.PendingUpdates
         name = "write_out"
     else:
         from sessionhub.stores import postgres  # noqa: PLC0415

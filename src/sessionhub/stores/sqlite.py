@@ -13,7 +13,6 @@ processes.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,70 +20,45 @@ from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import msgspec
-
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.contracts import Decide, Store
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import (
     EventRecord,
-    LiveState,
     SessionRecord,
     SessionStateName,
     Updater,
 )
 from sessionhub.stores.rows import (
-    LIVE_COLUMNS,
     SESSION_COLUMNS,
     event_row,
-    live_update_args,
     session_from,
     session_row,
 )
 from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
+from sessionhub.stores.sqlite_batch import (
+    BUSY_TIMEOUT_MS,
+    INSERT_EVENT,
+    INSERT_SESSION,
+    Update,
+    Write,
+    apply_batch,
+    begin_waiting,
+    failed,
+    log,
+    probe,
+    rollback,
+    try_begin,
+    unavailable,
+)
 from sessionhub.stores.sqlite_clients import SQLiteClientQueries
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
-log = logging.getLogger("sessionhub.sqlite")
 T = TypeVar("T")
-Op = Callable[[sqlite3.Connection], Any]
-
-
-class _Update:
-    """A pending ``update_session``: run set-based with the other updates of its batch."""
-
-    __slots__ = ("session_id", "updater")
-
-    def __init__(self, session_id: str, updater: Updater[Any]) -> None:
-        self.session_id = session_id
-        self.updater = updater
-
-
-Write = Op | _Update
-
-
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
-_INSERT_SESSION = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({_marks(len(SESSION_COLUMNS.split(',')))})"
-)
-_INSERT_EVENT = (
-    "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
-_UPDATE_LIVE = (
-    "UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expires_at = ?,"
-    " expiry_reason = ?, data = ? WHERE id = ?"
-)
-_json_encode = msgspec.json.Encoder().encode
-_json_decode = msgspec.json.decode
 
 
 SYNCHRONOUS_LEVELS = ("full", "normal")
-BUSY_TIMEOUT_MS = 10_000
 PROBE_TIMEOUT_S = 3
 
 
@@ -193,7 +167,7 @@ class SQLiteSessionStore(
         ``PROBE_TIMEOUT_S``: a writer stuck behind a lock is unready, not just slow."""
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
         try:
-            await asyncio.wait_for(self._write(_probe), PROBE_TIMEOUT_S)
+            await asyncio.wait_for(self._write(probe), PROBE_TIMEOUT_S)
         except TimeoutError:
             raise StoreUnavailableError("database writer is not answering") from None
 
@@ -205,10 +179,10 @@ class SQLiteSessionStore(
 
         def insert(conn: sqlite3.Connection) -> None:
             try:
-                conn.execute(_INSERT_SESSION, row)
+                conn.execute(INSERT_SESSION, row)
             except sqlite3.IntegrityError as error:
                 raise ValueError(f"session {record.id} exists already") from error
-            conn.executemany(_INSERT_EVENT, event_rows)
+            conn.executemany(INSERT_EVENT, event_rows)
             if record.identities:
                 link_visitor(conn, record.id, record.identities, None, record.started_at)
 
@@ -236,7 +210,7 @@ class SQLiteSessionStore(
                 [(now_ms, reason, session_id) for session_id, reason in decision.end],
             )
             if decision.admit:
-                conn.execute(_INSERT_SESSION, row)
+                conn.execute(INSERT_SESSION, row)
                 if record.identities:
                     link_visitor(conn, record.id, record.identities, None, now_ms)
             return decision
@@ -245,7 +219,7 @@ class SQLiteSessionStore(
         return result
 
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
-        result: T = await self._write(_Update(session_id, updater))
+        result: T = await self._write(Update(session_id, updater))
         return result
 
     def _write(self, op: Write) -> asyncio.Future[Any]:
@@ -267,7 +241,7 @@ class SQLiteSessionStore(
             try:
                 outcomes = await self._run_batch([op for op, _ in batch])
             except BaseException as error:  # the connection itself failed: fail the batch
-                outcomes = [(False, _unavailable(error))] * len(batch)
+                outcomes = [(False, unavailable(error))] * len(batch)
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue  # the caller went away; the write stands regardless
@@ -292,10 +266,10 @@ class SQLiteSessionStore(
         loop = asyncio.get_running_loop()
         conn = self._write_conn
         assert conn is not None
-        if not _try_begin(conn):  # another process holds the write lock: wait for it off the loop
-            await loop.run_in_executor(self._writer, _begin_waiting, conn)
+        if not try_begin(conn):  # another process holds the write lock: wait for it off the loop
+            await loop.run_in_executor(self._writer, begin_waiting, conn)
         try:
-            outcomes = _apply(ops, conn)
+            outcomes = apply_batch(ops, conn)
             await loop.run_in_executor(self._writer, conn.execute, "COMMIT")
             return outcomes
         except Exception as error:
@@ -305,7 +279,7 @@ class SQLiteSessionStore(
             log.warning(
                 "SQLite write batch of %d failed (%r); retrying each alone", len(ops), error
             )
-            await loop.run_in_executor(self._writer, _rollback, conn)
+            await loop.run_in_executor(self._writer, rollback, conn)
         # Isolate what failed so the others still land.
         return await loop.run_in_executor(self._writer, self._run_each_alone, ops, conn)
 
@@ -315,12 +289,12 @@ class SQLiteSessionStore(
         for op in ops:
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                outcome = _apply([op], conn)[0]
+                outcome = apply_batch([op], conn)[0]
                 conn.execute("COMMIT")
                 outcomes.append(outcome)
             except Exception as error:
-                _rollback(conn)
-                outcomes.append((False, _failed(error)))
+                rollback(conn)
+                outcomes.append((False, failed(error)))
         return outcomes
 
     # -- reads -------------------------------------------------------------------------------
@@ -337,7 +311,7 @@ class SQLiteSessionStore(
         try:
             return await asyncio.get_running_loop().run_in_executor(self._reader, query, conn)
         except sqlite3.Error as error:
-            raise _unavailable(error) from error
+            raise unavailable(error) from error
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = await self._read(
@@ -413,125 +387,3 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [row[0] for row in rows]
-
-
-def _apply(ops: list[Write], conn: sqlite3.Connection) -> list[tuple[bool, Any]]:
-    """Run a batch inside the open transaction; returns (ok, result or error) per write.
-
-    Updates run set-based: their sessions are loaded with one SELECT and their writes go out
-    in one executemany per table. A plain write (a create, an admission) may touch any session,
-    so what the updates before it decided is written out first and re-read after it: every
-    write sees the ones before it, in arrival order. An updater's error (a rule it enforced) is
-    its result and changes nothing. Any other failure, of a plain write or of writing out the
-    updates, propagates: the caller rolls back and runs each write alone, where a failure is
-    that write's result and leaves nothing of it behind.
-    """
-    pending = _PendingUpdates(conn)
-    pending.preload([op.session_id for op in ops if isinstance(op, _Update)])
-    outcomes: list[tuple[bool, Any]] = []
-    for op in ops:
-        if isinstance(op, _Update):
-            outcomes.append(pending.apply(op))
-            continue
-        pending.write_out()
-        # A plain write that fails may have written half of itself (a row, not its events):
-        # the failure propagates, the caller rolls the batch back and runs each write alone,
-        # in a transaction of its own. (Failures are rare; a savepoint around every write
-        # instead cost a quarter of sessionStart's throughput.)
-        outcomes.append((True, op(conn)))
-    pending.write_out()
-    return outcomes
-
-
-class _PendingUpdates:
-    """The live states a batch's updates read and write, and the rows they will write."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self._lives: dict[str, LiveState | None] = {}
-        self._changed: dict[str, LiveState] = {}
-        self._events: list[tuple[Any, ...]] = []
-
-    def preload(self, session_ids: list[str]) -> None:
-        wanted = list(dict.fromkeys(session_ids))
-        self._lives.update(dict.fromkeys(wanted))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = self._conn.execute(
-                f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id IN ({_marks(len(chunk))})",
-                chunk,
-            )
-            for row in rows:
-                self._lives[row[0]] = LiveState(*row[1:])
-
-    def apply(self, op: _Update) -> tuple[bool, Any]:
-        if op.session_id not in self._lives:
-            self.preload([op.session_id])
-        try:
-            change = op.updater(self._lives[op.session_id])
-        except Exception as error:
-            return (False, error)
-        if change.live is not None:
-            self._lives[op.session_id] = self._changed[op.session_id] = change.live
-        self._events.extend(event_row(event) for event in change.events)
-        if change.identities or change.visitor_change is not None:
-            # Visitor work is not set-based: write the batch so far, then link in order.
-            self.write_out()
-            link_visitor(
-                self._conn,
-                op.session_id,
-                change.identities,
-                change.visitor_change,
-                change.at_ms,
-            )
-        return (True, change.result)
-
-    def write_out(self) -> None:
-        """Write what the updates so far decided, and forget every loaded state."""
-        if self._events:
-            self._conn.executemany(_INSERT_EVENT, self._events)
-        if self._changed:
-            self._conn.executemany(
-                _UPDATE_LIVE,
-                [live_update_args(live, sid) for sid, live in self._changed.items()],
-            )
-        self._lives.clear()
-        self._changed.clear()
-        self._events.clear()
-
-
-def _probe(conn: sqlite3.Connection) -> None:
-    """A write that writes nothing: it proves the batch path takes the lock and commits."""
-
-
-def _try_begin(conn: sqlite3.Connection) -> bool:
-    """Take the write lock if it is free right now; never waits."""
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        return True
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            return False
-        raise
-
-
-def _begin_waiting(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("BEGIN IMMEDIATE")
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
-def _unavailable(error: BaseException) -> StoreUnavailableError:
-    """What a client is told: that the database failed, never the driver's own words."""
-    log.error("SQLite failed: %r", error)
-    return StoreUnavailableError("database unavailable")
-
-
-def _failed(error: Exception) -> Exception:
-    """A write's own failure as its caller sees it: SQLite's errors are the store's fault."""
-    return _unavailable(error) if isinstance(error, sqlite3.Error) else error
