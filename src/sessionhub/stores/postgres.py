@@ -14,15 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import importlib
-import logging
 from collections.abc import AsyncIterator, Sequence
-from importlib import resources
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
-
-import msgspec
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.contracts import Decide, Store
@@ -36,6 +30,13 @@ from sessionhub.core.records import (
     Updater,
 )
 from sessionhub.stores.postgres_accounts import PostgresAccountQueries
+from sessionhub.stores.postgres_connection import (
+    Connection,
+    asyncpg_module,
+    migrate,
+    reset,
+    unavailable,
+)
 from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
 from sessionhub.stores.postgres_visitors import PostgresVisitorQueries, link_visitor
 from sessionhub.stores.rows import (
@@ -46,11 +47,6 @@ from sessionhub.stores.rows import (
     session_from,
     session_row,
 )
-
-log = logging.getLogger("sessionhub.postgres")
-# Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
-# the queries only use what both have.
-Connection = Any
 
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"
@@ -67,7 +63,6 @@ _UPDATE_LIVE = (
 CONNECT_TIMEOUT_S = 5
 COMMAND_TIMEOUT_S = 10
 MAX_BATCH = 256
-_MIGRATION_LOCK = 7_345_001  # pg_advisory_lock key: one instance migrates at a time
 
 
 class _Create(NamedTuple):
@@ -78,18 +73,6 @@ class _Create(NamedTuple):
 
 
 _Pending = tuple[str, "Updater[Any] | _Create", "asyncio.Future[Any]"]
-_json_encode = msgspec.json.Encoder().encode
-_json_decode = msgspec.json.decode
-
-
-@functools.cache  # resolved once: it is looked up on every connection acquire
-def _driver() -> Any:
-    try:
-        return importlib.import_module("asyncpg")
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise StoreUnavailableError(
-            "PostgreSQL needs asyncpg: pip install 'sessionhub[postgres]'"
-        ) from None
 
 
 def from_url(url: str) -> PostgresStore:
@@ -117,7 +100,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def open(self) -> None:
-        driver = _driver()
+        driver = asyncpg_module()
         try:
             first = await driver.connect(self._dsn, timeout=CONNECT_TIMEOUT_S)
             try:
@@ -131,7 +114,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 server_settings={"search_path": self.schema},
                 timeout=CONNECT_TIMEOUT_S,
                 command_timeout=COMMAND_TIMEOUT_S,
-                reset=_reset,
+                reset=reset,
             )
         except (OSError, driver.PostgresError, driver.InterfaceError) as error:
             raise StoreUnavailableError(f"cannot reach PostgreSQL: {error}") from error
@@ -154,7 +137,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
         """A pooled connection; a lost or unreachable server becomes StoreUnavailableError."""
         if self._pool is None:
             raise StoreUnavailableError("the PostgreSQL store is not open")
-        driver = _driver()
+        driver = asyncpg_module()
         try:
             async with self._pool.acquire() as conn:
                 yield conn
@@ -166,7 +149,7 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
             driver.InternalClientError,  # seen while the server shuts down
             driver.CannotConnectNowError,
         ) as error:
-            raise _unavailable(error) from error
+            raise unavailable(error) from error
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
@@ -298,10 +281,10 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
             return (await self._run_batch([item]))[0]
         except StoreUnavailableError as error:
             return (False, error)
-        except _driver().UniqueViolationError:
+        except asyncpg_module().UniqueViolationError:
             return (False, ValueError(f"session {item[0]} exists already"))
         except Exception as error:
-            return (False, _unavailable(error))
+            return (False, unavailable(error))
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self._connection() as conn:
@@ -383,52 +366,3 @@ class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlay
                 limit,
             )
         return [row[0] for row in rows]
-
-
-def _unavailable(error: BaseException) -> StoreUnavailableError:
-    """What a client is told: that the database failed, never the driver's words or addresses
-    (the log keeps them)."""
-    log.error("PostgreSQL failed: %r", error)
-    return StoreUnavailableError("database unavailable")
-
-
-async def _reset(conn: Connection) -> None:
-    """On release to the pool: roll back a transaction left open, and nothing more.
-
-    asyncpg's default reset sends a query on every release (DESIGN.md §4 measured it at a
-    third of the throughput). sessionhub keeps no session state on its connections (no LISTEN,
-    temporary tables or session settings beyond the pool's), so there is nothing else to undo.
-    """
-    if conn.is_in_transaction():
-        await conn.execute("ROLLBACK")
-
-
-async def migrate(conn: Connection) -> list[str]:
-    """Apply the migrations not yet applied, one instance at a time."""
-    scripts = sorted(
-        (entry.name, entry.read_text())
-        for entry in resources.files("sessionhub.stores.migrations")
-        .joinpath("postgresql")
-        .iterdir()
-        if entry.name.endswith(".sql")
-    )
-    applied: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
-    try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-            " name TEXT NOT NULL)"
-        )
-        done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
-        for number, (name, script) in enumerate(scripts, start=1):
-            if number in done:
-                continue
-            async with conn.transaction():
-                await conn.execute(script)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, name
-                )
-            applied.append(name)
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
-    return applied
