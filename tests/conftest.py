@@ -31,12 +31,8 @@ def clock() -> ManualClock:
 
 # Test-only settings are not SESSIONHUB_ variables: the server refuses any of its prefix that is
 # not one of its settings, and the CLI and server processes under test inherit the environment.
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-HOW_TO_RUN = (
-    "start PostgreSQL on 127.0.0.1:5432 (see .ci/run) or point TEST_POSTGRES_URL at one"
-)
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+HOW_TO_RUN = "start PostgreSQL on 127.0.0.1:5432 (see .ci/run) or point TEST_POSTGRES_URL at one"
 
 
 def _reachable(url: str) -> str | None:

@@ -14,7 +14,8 @@ from sessionhub.core.clock import SystemClock
 from sessionhub.core.consumers import ConsumerService
 from sessionhub.core.contracts import Store
 from sessionhub.core.errors import InvalidInputError
-from sessionhub.core.playlogs import LogProblem, PlayLogRules, PlayLogService, ReportRow
+from sessionhub.core.playlogs import LogProblem, PlayLogRules, PlayLogService
+from sessionhub.core.records import ReportRow
 from sessionhub.dialects.massivemusic.bulk import ImportResult, import_file
 
 MAX_SHOWN_PROBLEMS = 50

@@ -11,7 +11,8 @@ from typing import Literal
 import msgspec
 
 from sessionhub.core.errors import InvalidInputError
-from sessionhub.core.playlogs import REPORT_DIMENSIONS, ReportDimension, ReportRow
+from sessionhub.core.playlogs import REPORT_DIMENSIONS, ReportDimension
+from sessionhub.core.records import ReportRow
 
 ReportFormat = Literal["csv", "tsv", "json"]
 FORMATS: tuple[ReportFormat, ...] = ("csv", "tsv", "json")

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import Store
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
+from sessionhub.core.records import Account, ClientToken, Content, Device
 
 
 async def test_accounts_round_trip_and_keys_are_unique(store: Store) -> None:

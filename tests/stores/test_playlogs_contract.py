@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sessionhub.core.consumers import Consumer
 from sessionhub.core.contracts import Store
-from sessionhub.core.playlogs import PlayLog
+from sessionhub.core.records import Consumer, PlayLog
 
 DAY = 86_400_000
 

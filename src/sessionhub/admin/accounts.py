@@ -7,16 +7,9 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from msgspec import Meta
 
-from sessionhub.core.accounts import (
-    MAX_LEASE_TIMEOUT_S,
-    MAX_SESSIONS_LIMIT,
-    Account,
-    AccountService,
-    Content,
-    Device,
-)
+from sessionhub.core.accounts import MAX_LEASE_TIMEOUT_S, MAX_SESSIONS_LIMIT, AccountService
 from sessionhub.core.errors import InvalidInputError
-from sessionhub.core.records import AdmissionPolicy
+from sessionhub.core.records import Account, AdmissionPolicy, Content, Device
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.web import Request, Response, Route, decode_json, route
 

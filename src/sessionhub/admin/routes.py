@@ -17,10 +17,10 @@ from sessionhub.core.errors import (
     PermissionDeniedError,
     SessionhubError,
 )
-from sessionhub.core.playlogs import PlayLogService, ReportRow
-from sessionhub.core.records import SessionStateName
+from sessionhub.core.playlogs import PlayLogService
+from sessionhub.core.records import CustomVariable, ReportRow, SessionStateName, Visitor
 from sessionhub.core.sessions import SessionService, SessionView
-from sessionhub.core.visitors import CustomVariable, Visitor, VisitorService
+from sessionhub.core.visitors import VisitorService
 from sessionhub.web import Mount, Request, Response, route
 from sessionhub.web_errors import error_headers, status_for
 

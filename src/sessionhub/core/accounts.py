@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Literal
 
 import msgspec
 
@@ -21,47 +20,20 @@ from sessionhub.core.errors import (
     PermissionDeniedError,
 )
 from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
-from sessionhub.core.records import AdmissionPolicy
+from sessionhub.core.records import (
+    Account,
+    AdmissionPolicy,
+    ClientToken,
+    Content,
+    ContentType,
+    Device,
+)
 
-ContentType = Literal["COD", "CU", "TS", "NPVR", "LIVE"]
 CONTENT_TYPES: tuple[ContentType, ...] = ("COD", "CU", "TS", "NPVR", "LIVE")
 POLICIES: tuple[AdmissionPolicy, ...] = ("deny", "evict-oldest")
 # Upper bounds that keep every value inside the stores' 64-bit integers with room to spare.
 MAX_SESSIONS_LIMIT = 1_000_000
 MAX_LEASE_TIMEOUT_S = 31_536_000  # a year
-
-
-class Account(msgspec.Struct):
-    id: str
-    enabled: bool = True
-    max_sessions: int = 3
-    policy: AdmissionPolicy = "deny"
-    lease_timeout_s: int | None = None  # None: the global setting; 0: no keep-alive
-    password_hash: str | None = None
-    created_at: int = 0
-
-
-class Device(msgspec.Struct):
-    account_id: str
-    device_id: str
-    enabled: bool = True
-    created_at: int = 0
-
-
-class Content(msgspec.Struct):
-    content_id: str
-    content_type: ContentType
-
-
-class ClientToken(msgspec.Struct):
-    """A stored token: only its hash is kept, so a leaked database leaks no usable token."""
-
-    token_hash: str
-    account_id: str
-    device_id: str
-    issued_at: int
-    expires_at: int
-    revoked: bool = False
 
 
 class IssuedToken(msgspec.Struct):

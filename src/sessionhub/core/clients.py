@@ -6,30 +6,13 @@ caller could present.
 
 from __future__ import annotations
 
-import msgspec
-
 from sessionhub.core.accounts import hash_token
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ClientStore
 from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
 from sessionhub.core.numbers import INT64_MAX
 from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
-
-
-class ApiClient(msgspec.Struct):
-    client_id: str
-    secret_hash: str
-    site_id: int
-    created_at: int
-    enabled: bool = True
-
-
-class BearerToken(msgspec.Struct):
-    token_hash: str
-    client_id: str
-    site_id: int
-    issued_at: int
-    expires_at: int
+from sessionhub.core.records import ApiClient, BearerToken
 
 
 class WrongSiteError(PermissionDeniedError):

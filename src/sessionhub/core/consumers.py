@@ -21,19 +21,9 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ConsumerStore, RequestGate
 from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, SessionhubError
 from sessionhub.core.playlogs import COUNTRIES, INVALID_VALUE, REQUIRED_MISSING, LogInputError
+from sessionhub.core.records import Consumer, RateDecision
 
 KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.~")
-
-
-class Consumer(msgspec.Struct):
-    key: str
-    secret: str
-    countries: list[str]
-    created_at: int
-    enabled: bool = True
-
-    def __repr__(self) -> str:
-        return f"Consumer(key={self.key!r}, secret='********', countries={self.countries!r})"
 
 
 class Bucket(msgspec.Struct):
@@ -41,19 +31,6 @@ class Bucket(msgspec.Struct):
 
     tokens: float
     updated_at: int
-
-
-class RateDecision(msgspec.Struct):
-    allowed: bool
-    limit: int  # requests per second
-    remaining: int  # whole requests available right now
-    reset_at_s: int  # Unix time (s) when the bucket is full again
-    retry_after_s: int  # when denied: seconds until one request is available
-
-
-class RequestCheck(msgspec.Struct):
-    replayed: bool
-    rate: RateDecision | None  # None when replayed: the bucket was not touched
 
 
 class RateLimitedError(SessionhubError):

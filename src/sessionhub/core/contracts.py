@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.records import (
+    Account,
     AdmissionPolicy,
+    ApiClient,
+    BearerToken,
+    ClientToken,
+    Consumer,
+    Content,
+    Device,
     EventRecord,
     Identity,
     LeaseStatus,
+    PlayLog,
+    ReportRow,
+    RequestCheck,
     SessionRecord,
     SessionStateName,
     T,
     Updater,
+    Visitor,
 )
-
-if TYPE_CHECKING:
-    from sessionhub.core.accounts import Account, ClientToken, Content, Device
-    from sessionhub.core.clients import ApiClient, BearerToken
-    from sessionhub.core.consumers import Consumer, RequestCheck
-    from sessionhub.core.playlogs import PlayLog, ReportRow
-    from sessionhub.core.visitors import Visitor
 
 Decide = Callable[[list[LiveSession]], AdmissionDecision]
 

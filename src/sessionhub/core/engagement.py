@@ -20,14 +20,16 @@ import msgspec
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import SessionStore
 from sessionhub.core.errors import AlreadyExistsError, InvalidInputError, SessionNotFoundError
-from sessionhub.core.records import Change, EventRecord, Identity, LiveState, SessionRecord
-from sessionhub.core.visitors import (
-    CUSTOMER,
-    AttributeAction,
+from sessionhub.core.records import (
+    Change,
     CustomVariable,
+    EventRecord,
+    Identity,
+    LiveState,
+    SessionRecord,
     VisitorProfile,
-    apply_values,
 )
+from sessionhub.core.visitors import CUSTOMER, AttributeAction, apply_values
 
 GENESYS = "genesys"
 NUANCE = "nuance"

@@ -17,8 +17,8 @@ import msgspec
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import PlayLogStore
 from sessionhub.core.errors import InvalidInputError
+from sessionhub.core.records import PlayLog, ReportRow
 
-LogKind = Literal["preview", "subscription", "catalogue"]
 ReportDimension = Literal["track", "country", "day", "user", "consumer", "kind"]
 REPORT_DIMENSIONS: tuple[ReportDimension, ...] = (
     "track",
@@ -39,25 +39,6 @@ INVALID_VALUE = 1002
 OUT_OF_RANGE = 1003
 INVALID_ENUM = 1006
 BATCH_INVALID = 1008
-
-
-class PlayLog(msgspec.Struct, array_like=True):
-    """One stored play. ``played_at`` is UTC milliseconds; optional members depend on kind."""
-
-    consumer_key: str
-    kind: LogKind
-    user_id: str
-    country: str
-    track_id: int
-    played_at: int
-    total_time_played: int
-    user_agent: str
-    play_type: str
-    play_mode: str | None
-    release_id: int | None
-    format_id: int | None
-    end_reason: str | None
-    received_at: int
 
 
 class LogProblem(msgspec.Struct):
@@ -87,12 +68,6 @@ class PlayLogRules(msgspec.Struct, frozen=True):
 
     max_age_days: int = 61
     future_skew_s: int = 300
-
-
-class ReportRow(msgspec.Struct):
-    keys: dict[str, str | int]
-    plays: int
-    seconds: int
 
 
 class PlayLogService:

@@ -117,3 +117,130 @@ class Change(msgspec.Struct, Generic[T]):
 
 
 Updater = Callable[[LiveState | None], Change[T]]
+
+
+# -- the records of accounts, API clients, consumers, play logs and visitors -------------------
+# Here, not beside their services, so the storage contracts can name them without a circle.
+
+
+ContentType = Literal["COD", "CU", "TS", "NPVR", "LIVE"]
+
+
+class Account(msgspec.Struct):
+    id: str
+    enabled: bool = True
+    max_sessions: int = 3
+    policy: AdmissionPolicy = "deny"
+    lease_timeout_s: int | None = None  # None: the global setting; 0: no keep-alive
+    password_hash: str | None = None
+    created_at: int = 0
+
+
+class Device(msgspec.Struct):
+    account_id: str
+    device_id: str
+    enabled: bool = True
+    created_at: int = 0
+
+
+class Content(msgspec.Struct):
+    content_id: str
+    content_type: ContentType
+
+
+class ClientToken(msgspec.Struct):
+    """A stored token: only its hash is kept, so a leaked database leaks no usable token."""
+
+    token_hash: str
+    account_id: str
+    device_id: str
+    issued_at: int
+    expires_at: int
+    revoked: bool = False
+
+
+class ApiClient(msgspec.Struct):
+    client_id: str
+    secret_hash: str
+    site_id: int
+    created_at: int
+    enabled: bool = True
+
+
+class BearerToken(msgspec.Struct):
+    token_hash: str
+    client_id: str
+    site_id: int
+    issued_at: int
+    expires_at: int
+
+
+class Consumer(msgspec.Struct):
+    key: str
+    secret: str
+    countries: list[str]
+    created_at: int
+    enabled: bool = True
+
+    def __repr__(self) -> str:
+        return f"Consumer(key={self.key!r}, secret='********', countries={self.countries!r})"
+
+
+class RateDecision(msgspec.Struct):
+    allowed: bool
+    limit: int  # requests per second
+    remaining: int  # whole requests available right now
+    reset_at_s: int  # Unix time (s) when the bucket is full again
+    retry_after_s: int  # when denied: seconds until one request is available
+
+
+class RequestCheck(msgspec.Struct):
+    replayed: bool
+    rate: RateDecision | None  # None when replayed: the bucket was not touched
+
+
+LogKind = Literal["preview", "subscription", "catalogue"]
+
+
+class PlayLog(msgspec.Struct, array_like=True):
+    """One stored play. ``played_at`` is UTC milliseconds; optional members depend on kind."""
+
+    consumer_key: str
+    kind: LogKind
+    user_id: str
+    country: str
+    track_id: int
+    played_at: int
+    total_time_played: int
+    user_agent: str
+    play_type: str
+    play_mode: str | None
+    release_id: int | None
+    format_id: int | None
+    end_reason: str | None
+    received_at: int
+
+
+class ReportRow(msgspec.Struct):
+    keys: dict[str, str | int]
+    plays: int
+    seconds: int
+
+
+class CustomVariable(msgspec.Struct):
+    values: list[str]
+    expires_at: int | None = None  # None: kept until changed
+
+
+class VisitorProfile(msgspec.Struct):
+    """What is known of a visitor beyond their identities; stored as one JSON document."""
+
+    attributes: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    custom_variables: dict[str, CustomVariable] = msgspec.field(default_factory=dict)
+
+
+class Visitor(msgspec.Struct):
+    id: str
+    created_at: int
+    identities: list[Identity]
+    profile: VisitorProfile

@@ -19,29 +19,10 @@ import msgspec
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import VisitorStore
 from sessionhub.core.errors import NotFoundError
-from sessionhub.core.records import Identity
+from sessionhub.core.records import CustomVariable, Visitor, VisitorProfile
 
 AttributeAction = Literal["append", "set", "remove"]
 CUSTOMER = "customer"  # the shared kind of customer ids
-
-
-class CustomVariable(msgspec.Struct):
-    values: list[str]
-    expires_at: int | None = None  # None: kept until changed
-
-
-class VisitorProfile(msgspec.Struct):
-    """What is known of a visitor beyond their identities; stored as one JSON document."""
-
-    attributes: dict[str, list[str]] = msgspec.field(default_factory=dict)
-    custom_variables: dict[str, CustomVariable] = msgspec.field(default_factory=dict)
-
-
-class Visitor(msgspec.Struct):
-    id: str
-    created_at: int
-    identities: list[Identity]
-    profile: VisitorProfile
 
 
 def apply_values(

@@ -6,7 +6,8 @@ from typing import Any
 
 from sessionhub.admin import accounts as admin_accounts
 from sessionhub.admin import routes as admin_routes
-from sessionhub.core.accounts import Content, Device, IssuedToken
+from sessionhub.core.accounts import IssuedToken
+from sessionhub.core.records import Content, Device
 from sessionhub.core.sessions import SessionDetail
 from sessionhub.openapi.shapes import ADMIN, HEALTH, Operation, Status
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
+from sessionhub.core.records import Account, ClientToken, Content, Device
 from sessionhub.stores.batching import TurnBatcher
 from sessionhub.stores.postgres_queries import PostgresQueries
 from sessionhub.stores.rows import (

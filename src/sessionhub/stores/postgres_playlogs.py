@@ -6,10 +6,16 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sessionhub.core.clients import ApiClient, BearerToken
-from sessionhub.core.consumers import Bucket, Consumer, RequestCheck, take
+from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import ClientStore, ConsumerStore, PlayLogStore, RequestGate
-from sessionhub.core.playlogs import PlayLog, ReportRow
+from sessionhub.core.records import (
+    ApiClient,
+    BearerToken,
+    Consumer,
+    PlayLog,
+    ReportRow,
+    RequestCheck,
+)
 from sessionhub.stores.postgres_queries import Connection, PostgresQueries
 
 # One statement per batch: columns sent as arrays and unnested server-side; duplicates skipped.

@@ -12,8 +12,8 @@ from typing import Any
 
 from sessionhub.core.contracts import VisitorStore
 from sessionhub.core.ids import new_visitor_id
-from sessionhub.core.records import Identity, SessionRecord
-from sessionhub.core.visitors import Visitor, VisitorProfile, dump_profile, load_profile, merge
+from sessionhub.core.records import Identity, SessionRecord, Visitor, VisitorProfile
+from sessionhub.core.visitors import dump_profile, load_profile, merge
 from sessionhub.stores.postgres_queries import PostgresQueries
 
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;

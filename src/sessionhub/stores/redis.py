@@ -20,9 +20,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from sessionhub.core.consumers import RequestCheck, rate_decision
+from sessionhub.core.consumers import rate_decision
 from sessionhub.core.contracts import RequestGate
 from sessionhub.core.errors import StoreUnavailableError
+from sessionhub.core.records import RequestCheck
 from sessionhub.stores.batching import TurnBatcher
 
 log = logging.getLogger("sessionhub.redis")

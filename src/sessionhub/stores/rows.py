@@ -11,8 +11,15 @@ from typing import Any
 
 import msgspec
 
-from sessionhub.core.accounts import Account, ClientToken, Content, Device
-from sessionhub.core.records import EventRecord, LiveState, SessionRecord
+from sessionhub.core.records import (
+    Account,
+    ClientToken,
+    Content,
+    Device,
+    EventRecord,
+    LiveState,
+    SessionRecord,
+)
 
 LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
 SESSION_COLUMNS = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sessionhub.core.accounts import Account, ClientToken, Content, Device
 from sessionhub.core.contracts import AccountStore
+from sessionhub.core.records import Account, ClientToken, Content, Device
 from sessionhub.stores.rows import (
     ACCOUNT_COLUMNS,
     CREDENTIALS_SELECT,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sessionhub.core.clients import ApiClient, BearerToken
 from sessionhub.core.contracts import ClientStore
+from sessionhub.core.records import ApiClient, BearerToken
 from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")

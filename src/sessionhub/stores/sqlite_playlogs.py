@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
-from sessionhub.core.consumers import Bucket, Consumer, RequestCheck, take
+from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import ConsumerStore, PlayLogStore, RequestGate
-from sessionhub.core.playlogs import PlayLog, ReportRow
+from sessionhub.core.records import Consumer, PlayLog, ReportRow, RequestCheck
 from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")

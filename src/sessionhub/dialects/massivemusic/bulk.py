@@ -14,7 +14,8 @@ from typing import Literal
 
 import msgspec
 
-from sessionhub.core.playlogs import LogProblem, PlayLog, PlayLogService, to_ms, truncate_user_agent
+from sessionhub.core.playlogs import LogProblem, PlayLogService, to_ms, truncate_user_agent
+from sessionhub.core.records import PlayLog
 from sessionhub.dialects.massivemusic import schemas
 from sessionhub.dialects.massivemusic.routes import problem_of
 

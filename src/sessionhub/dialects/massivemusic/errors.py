@@ -8,9 +8,10 @@ subscription and catalogue endpoints wrap the same in ``{"status": "error", "ver
 
 from __future__ import annotations
 
-from sessionhub.core.consumers import RateDecision, RateLimitedError
+from sessionhub.core.consumers import RateLimitedError
 from sessionhub.core.errors import NotAuthenticatedError, SessionhubError
 from sessionhub.core.playlogs import BATCH_INVALID, INVALID_VALUE, BatchInvalidError
+from sessionhub.core.records import RateDecision
 from sessionhub.dialects.massivemusic.schemas import (
     ErrorBody,
     NestedError,

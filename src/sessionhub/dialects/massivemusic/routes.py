@@ -21,13 +21,12 @@ from sessionhub.core.playlogs import (
     REQUIRED_MISSING,
     BatchInvalidError,
     LogInputError,
-    LogKind,
     LogProblem,
-    PlayLog,
     PlayLogService,
     to_ms,
     truncate_user_agent,
 )
+from sessionhub.core.records import LogKind, PlayLog
 from sessionhub.dialects.massivemusic import schemas
 from sessionhub.dialects.massivemusic.errors import rate_headers, render, render_error
 from sessionhub.web import Mount, Request, Response, decode_json, route

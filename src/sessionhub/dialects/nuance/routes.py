@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote
 import msgspec
 from oauthlib.oauth2 import BackendApplicationServer, RequestValidator
 
-from sessionhub.core.clients import ApiClient, ClientService
+from sessionhub.core.clients import ClientService
 from sessionhub.core.engagement import (
     NUANCE,
     Activity,
@@ -21,6 +21,7 @@ from sessionhub.core.engagement import (
     nuance_key,
 )
 from sessionhub.core.errors import InvalidInputError, NotFoundError, TooManyRequestsError
+from sessionhub.core.records import ApiClient
 from sessionhub.dialects.nuance import schemas
 from sessionhub.dialects.nuance.errors import render_error
 from sessionhub.web import Mount, Request, Response, client_address, decode_json, route
