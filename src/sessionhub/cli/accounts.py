@@ -1,0 +1,107 @@
+"""``sessionhub accounts``: concurrency limit, policy at the limit, sign-on password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import msgspec
+
+from sessionhub.cli.context import read_secret, show, with_accounts
+from sessionhub.core.accounts import POLICIES, AccountService
+
+
+@click.group()
+def accounts() -> None:
+    """Accounts: concurrency limit, policy at the limit, sign-on password."""
+
+
+@accounts.command("add")
+@click.argument("account_id")
+@click.option("--max-sessions", type=click.IntRange(0), default=3, show_default=True)
+@click.option("--policy", type=click.Choice(POLICIES), default="deny", show_default=True)
+@click.option(
+    "--lease-timeout",
+    type=click.IntRange(0),
+    help="Keep-alive timeout in seconds "
+    "(0: no keep-alive) [default: SESSIONHUB_SRM_LEASE_TIMEOUT_S].",
+)
+@click.option("--password", help="Sign-on password for devices of this account.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def add_account(
+    account_id: str,
+    max_sessions: int,
+    policy: str,
+    lease_timeout: int | None,
+    password: str | None,
+    password_stdin: bool,
+) -> None:
+    """Add an account."""
+    password = read_secret(password, password_stdin)
+    account = with_accounts(
+        lambda service: service.add_account(
+            account_id,
+            max_sessions=max_sessions,
+            policy=policy,  # type: ignore[arg-type]
+            lease_timeout_s=lease_timeout,
+            password=password,
+        )
+    )
+    click.echo(f"added account {account.id} (max {account.max_sessions}, {account.policy})")
+
+
+@accounts.command("set")
+@click.argument("account_id")
+@click.option("--enable/--disable", "enabled", default=None)
+@click.option("--max-sessions", type=click.IntRange(0))
+@click.option("--policy", type=click.Choice(POLICIES))
+@click.option("--lease-timeout", type=click.IntRange(0))
+@click.option("--password", help="New sign-on password.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_account(
+    account_id: str,
+    enabled: bool | None,
+    max_sessions: int | None,
+    policy: str | None,
+    lease_timeout: int | None,
+    password: str | None,
+    password_stdin: bool,
+) -> None:
+    """Change an account."""
+    password = read_secret(password, password_stdin)
+    account = with_accounts(
+        lambda service: service.update_account(
+            account_id,
+            enabled=enabled,
+            max_sessions=max_sessions,
+            policy=policy,  # type: ignore[arg-type]
+            lease_timeout_s=lease_timeout,
+            password=password,
+        )
+    )
+    state = "enabled" if account.enabled else "disabled"
+    click.echo(f"account {account.id}: {state}, max {account.max_sessions}, {account.policy}")
+
+
+@accounts.command("list")
+def list_accounts() -> None:
+    """List accounts."""
+    for account in with_accounts(lambda service: service.list_accounts()):
+        state = "enabled" if account.enabled else "disabled"
+        click.echo(f"{account.id}\t{state}\tmax {account.max_sessions}\t{account.policy}")
+
+
+@accounts.command("show")
+@click.argument("account_id")
+def show_account(account_id: str) -> None:
+    """Show an account with its devices and entitlements."""
+
+    async def gather(service: AccountService) -> dict[str, Any]:
+        account = await service.get_account(account_id)
+        shown = msgspec.structs.asdict(account)
+        shown["password_hash"] = "set" if account.password_hash else None
+        shown["devices"] = await service.list_devices(account_id)
+        shown["entitlements"] = await service.entitlements(account_id)
+        return shown
+
+    show(with_accounts(gather))

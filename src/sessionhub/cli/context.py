@@ -1,0 +1,89 @@
+"""What every command shares: settings, a store opened for the command, the services."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+import msgspec
+
+from sessionhub.core.accounts import AccountService
+from sessionhub.core.clock import SystemClock
+from sessionhub.core.contracts import Store
+from sessionhub.core.errors import SessionhubError
+from sessionhub.core.sessions import SessionService
+from sessionhub.settings import Settings, SettingsError
+from sessionhub.stores import store_for_url
+from sessionhub.stores.redis import RedisClient
+
+T = TypeVar("T")
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(None, **overrides)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = store_for_url(settings.database_url)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except SessionhubError as error:
+        raise click.ClickException(error.message) from None
+
+
+def with_sessions(settings: Settings, work: Callable[[Store, SessionService], Awaitable[T]]) -> T:
+    """Run ``work`` with the session service, its leases where the servers keep them."""
+
+    async def run(store: Store) -> T:
+        from sessionhub.app import leases_for  # noqa: PLC0415 (the app pulls in every dialect)
+
+        clock = SystemClock()
+        redis = RedisClient(settings.redis_url) if settings.redis_url else None
+        if redis is not None:
+            await redis.open()
+        try:
+            leases = leases_for(redis, store, clock)
+            await leases.open()
+            return await work(store, SessionService(store, clock, leases))
+        finally:
+            if redis is not None:
+                await redis.close()
+
+    return with_store(settings, run)
+
+
+def with_accounts(work: Callable[[AccountService], Awaitable[T]]) -> T:
+    """Run ``work`` with the account service, on the configured store."""
+    settings = load_settings()
+    return with_store(
+        settings,
+        lambda store: work(AccountService(store, SystemClock(), token_ttl_s=settings.token_ttl_s)),
+    )
+
+
+def show(value: Any) -> None:
+    """Print a value as indented JSON (what ``show`` commands and ``--json`` print)."""
+    click.echo(msgspec.json.format(msgspec.json.encode(value)))
+
+
+def read_secret(given: str | None, from_stdin: bool, name: str = "password") -> str | None:
+    """A secret from its option, or from the first line of standard input."""
+    if from_stdin:
+        line = str(sys.stdin.readline()).rstrip("\n")
+        if not line:
+            raise click.ClickException(f"--{name}-stdin: no {name} on standard input")
+        return line
+    return given

@@ -1,0 +1,82 @@
+"""``sessionhub sessions list|show|end``: sessions of every API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+import msgspec
+
+from sessionhub.cli.context import load_settings, with_sessions
+from sessionhub.core.sessions import SessionView
+
+
+@click.group()
+def sessions() -> None:
+    """Inspect sessions of every API."""
+
+
+@sessions.command("list")
+@click.option("--api", help="Only sessions of this API (adobe, nagra, ...).")
+@click.option("--account", "account_id", help="Only sessions of this account.")
+@click.option("--state", type=click.Choice(["active", "ended"]))
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_sessions(
+    api: str | None, account_id: str | None, state: str | None, limit: int, as_json: bool
+) -> None:
+    """List sessions, newest first."""
+    settings = load_settings()
+    found = with_sessions(
+        settings,
+        lambda _, sessions: sessions.list(
+            api=api,
+            state=state,  # type: ignore[arg-type]
+            limit=limit,
+            account_id=account_id,
+        ),
+    )
+    if as_json:
+        click.echo(msgspec.json.encode(found))
+        return
+    rows: list[tuple[str, ...]] = [("ID", "API", "STATE", "STARTED", "ENDED", "END REASON")]
+    rows += [_row(view) for view in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+@sessions.command("show")
+@click.argument("session_id")
+def show_session(session_id: str) -> None:
+    """Print one session with its QoE and timeline, as JSON."""
+    settings = load_settings()
+    detail = with_sessions(settings, lambda _, sessions: sessions.get(session_id))
+    click.echo(msgspec.json.format(msgspec.json.encode(detail)))
+
+
+@sessions.command("end")
+@click.argument("session_id")
+def end_session(session_id: str) -> None:
+    """End a live session of any API now (end_reason: operator)."""
+    settings = load_settings()
+    ended = with_sessions(settings, lambda _, sessions: sessions.end(session_id))
+    click.echo(f"ended {session_id}" if ended else f"{session_id} had already ended")
+
+
+def _row(view: SessionView) -> tuple[str, ...]:
+    return (
+        view.id,
+        view.api,
+        view.state,
+        _time(view.started_at),
+        _time(view.ended_at),
+        view.end_reason or "",
+    )
+
+
+def _time(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
