@@ -9,42 +9,15 @@ from msgspec import Meta
 
 from sessionhub.core.accounts import MAX_LEASE_TIMEOUT_S, MAX_SESSIONS_LIMIT, AccountService
 from sessionhub.core.errors import InvalidInputError
-from sessionhub.core.records import Account, AdmissionPolicy, Content, Device
+from sessionhub.core.records import AdmissionPolicy, Content
 from sessionhub.core.sessions import SessionService, SessionView
+from sessionhub.core.views import AccountDetail, AccountView
 from sessionhub.web import Request, Response, Route, decode_json, route
 
 S = TypeVar("S")
 SessionLimit = Annotated[int, Meta(ge=0, le=MAX_SESSIONS_LIMIT)]
 LeaseTimeout = Annotated[int, Meta(ge=0, le=MAX_LEASE_TIMEOUT_S)]
 _encode = msgspec.json.Encoder().encode
-
-
-class AccountView(msgspec.Struct):
-    id: str
-    enabled: bool
-    max_sessions: int
-    policy: AdmissionPolicy
-    lease_timeout_s: int | None
-    has_password: bool
-    created_at: int
-
-    @classmethod
-    def of(cls, account: Account) -> AccountView:
-        return cls(
-            account.id,
-            account.enabled,
-            account.max_sessions,
-            account.policy,
-            account.lease_timeout_s,
-            account.password_hash is not None,
-            account.created_at,
-        )
-
-
-class AccountDetail(AccountView):
-    devices: list[Device] = msgspec.field(default_factory=list)
-    entitlements: list[str] = msgspec.field(default_factory=list)
-    live_sessions: list[SessionView] = msgspec.field(default_factory=list)
 
 
 class AccountList(msgspec.Struct):

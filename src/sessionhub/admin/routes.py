@@ -18,8 +18,9 @@ from sessionhub.core.errors import (
     SessionhubError,
 )
 from sessionhub.core.playlogs import PlayLogService
-from sessionhub.core.records import CustomVariable, ReportRow, SessionStateName, Visitor
+from sessionhub.core.records import ReportRow, SessionStateName, Visitor
 from sessionhub.core.sessions import SessionService, SessionView
+from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
 from sessionhub.web import Mount, Request, Response, route
 from sessionhub.web_errors import error_headers, status_for
@@ -65,15 +66,6 @@ class Services(Protocol):
     playlogs: PlayLogService
 
 
-class VisitorDetail(msgspec.Struct):
-    id: str
-    created_at: int
-    identities: list[dict[str, str]]
-    attributes: dict[str, list[str]]
-    custom_variables: dict[str, CustomVariable]
-    sessions: list[SessionView]
-
-
 def mount(services: Services, admin_token: str | None) -> Mount:
     sessions = services.sessions
 
@@ -117,14 +109,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
 
     async def visitor_detail(visitor: Visitor) -> Response:
         found = await sessions.of_visitor(visitor.id)
-        detail = VisitorDetail(
-            id=visitor.id,
-            created_at=visitor.created_at,
-            identities=[{"kind": kind, "value": value} for kind, value in visitor.identities],
-            attributes=visitor.profile.attributes,
-            custom_variables=visitor.profile.custom_variables,
-            sessions=found,
-        )
+        detail = VisitorDetail.of(visitor, found)
         return Response(200, _encode(detail))
 
     async def get_visitor(request: Request) -> Response:

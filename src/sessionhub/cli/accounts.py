@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import msgspec
 
-from sessionhub.cli.context import read_secret, show, with_accounts
+from sessionhub.cli.context import (
+    as_json_option,
+    load_settings,
+    read_secret,
+    show,
+    table,
+    with_accounts,
+    with_sessions,
+)
 from sessionhub.core.accounts import POLICIES, AccountService
+from sessionhub.core.clock import SystemClock
+from sessionhub.core.contracts import Store
+from sessionhub.core.sessions import SessionService
+from sessionhub.core.views import AccountDetail, AccountView
 
 
 @click.group()
@@ -84,24 +94,30 @@ def set_account(
 
 
 @accounts.command("list")
-def list_accounts() -> None:
+@as_json_option
+def list_accounts(as_json: bool) -> None:
     """List accounts."""
-    for account in with_accounts(lambda service: service.list_accounts()):
-        state = "enabled" if account.enabled else "disabled"
-        click.echo(f"{account.id}\t{state}\tmax {account.max_sessions}\t{account.policy}")
+    found = [AccountView.of(account) for account in with_accounts(lambda s: s.list_accounts())]
+    if as_json:
+        show(found)
+        return
+    rows = [(a.id, "enabled" if a.enabled else "disabled", a.max_sessions, a.policy) for a in found]
+    table(("ACCOUNT", "STATE", "MAX", "POLICY"), rows)
 
 
 @accounts.command("show")
 @click.argument("account_id")
 def show_account(account_id: str) -> None:
-    """Show an account with its devices and entitlements."""
+    """Show an account with its devices, entitlements and live sessions, as the API does."""
 
-    async def gather(service: AccountService) -> dict[str, Any]:
+    async def gather(store: Store, sessions: SessionService) -> AccountDetail:
+        service = AccountService(store, SystemClock())
         account = await service.get_account(account_id)
-        shown = msgspec.structs.asdict(account)
-        shown["password_hash"] = "set" if account.password_hash else None
-        shown["devices"] = await service.list_devices(account_id)
-        shown["entitlements"] = await service.entitlements(account_id)
-        return shown
+        return AccountDetail(
+            **msgspec.structs.asdict(AccountView.of(account)),
+            devices=await service.list_devices(account_id),
+            entitlements=await service.entitlements(account_id),
+            live_sessions=await sessions.list(account_id=account_id, state="active"),
+        )
 
-    show(with_accounts(gather))
+    show(with_sessions(load_settings(), gather))

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from sessionhub.cli.context import load_settings, read_secret, with_store
+from sessionhub.cli.context import (
+    as_json_option,
+    load_settings,
+    read_secret,
+    show,
+    table,
+    with_store,
+)
 from sessionhub.core.clients import ClientService
 from sessionhub.core.clock import SystemClock
 
@@ -30,3 +39,42 @@ def add_client(client_id: str, secret: str | None, secret_stdin: bool, site_id: 
         lambda store: ClientService(store, SystemClock()).add_client(client_id, secret, site_id),
     )
     click.echo(f"added client {client_id} for site {site_id}")
+
+
+def _clients(work: Any) -> Any:
+    return with_store(load_settings(), lambda store: work(ClientService(store, SystemClock())))
+
+
+@clients.command("list")
+@as_json_option
+def list_clients(as_json: bool) -> None:
+    """List clients (never their secrets)."""
+    found = _clients(lambda service: service.list_clients())
+    if as_json:
+        show(found)
+        return
+    rows = [(c.client_id, c.site_id, "enabled" if c.enabled else "disabled") for c in found]
+    table(("CLIENT", "SITE", "STATE"), rows)
+
+
+@clients.command("show")
+@click.argument("client_id")
+def show_client(client_id: str) -> None:
+    """Show a client, as JSON."""
+    show(_clients(lambda service: service.get_client(client_id)))
+
+
+@clients.command("disable")
+@click.argument("client_id")
+def disable_client(client_id: str) -> None:
+    """Disable a client: it gets no new token (tokens it holds run out with their lifetime)."""
+    _clients(lambda service: service.set_enabled(client_id, False))
+    click.echo(f"disabled client {client_id}")
+
+
+@clients.command("enable")
+@click.argument("client_id")
+def enable_client(client_id: str) -> None:
+    """Enable a client again."""
+    _clients(lambda service: service.set_enabled(client_id, True))
+    click.echo(f"enabled client {client_id}")

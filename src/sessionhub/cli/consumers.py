@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from sessionhub.cli.context import load_settings, read_secret, with_store
+from sessionhub.cli.context import (
+    as_json_option,
+    load_settings,
+    read_secret,
+    show,
+    table,
+    with_store,
+)
 from sessionhub.core.clock import SystemClock
 from sessionhub.core.consumers import ConsumerService
 
@@ -29,3 +38,42 @@ def add_consumer(key: str, secret: str | None, secret_stdin: bool, countries: st
         lambda store: ConsumerService(store, SystemClock()).add(key, secret, countries.split(",")),
     )
     click.echo(f"added consumer {consumer.key} for {','.join(consumer.countries)}")
+
+
+def _consumers(work: Any) -> Any:
+    return with_store(load_settings(), lambda store: work(ConsumerService(store, SystemClock())))
+
+
+@consumers.command("list")
+@as_json_option
+def list_consumers(as_json: bool) -> None:
+    """List consumer keys with their countries (never their secrets)."""
+    found = _consumers(lambda service: service.list_consumers())
+    if as_json:
+        show(found)
+        return
+    rows = [(c.key, ",".join(c.countries), "enabled" if c.enabled else "disabled") for c in found]
+    table(("KEY", "COUNTRIES", "STATE"), rows)
+
+
+@consumers.command("show")
+@click.argument("key")
+def show_consumer(key: str) -> None:
+    """Show a consumer key, as JSON."""
+    show(_consumers(lambda service: service.get_consumer(key)))
+
+
+@consumers.command("disable")
+@click.argument("key")
+def disable_consumer(key: str) -> None:
+    """Disable a key: its requests are refused from now on."""
+    _consumers(lambda service: service.set_enabled(key, False))
+    click.echo(f"disabled consumer {key}")
+
+
+@consumers.command("enable")
+@click.argument("key")
+def enable_consumer(key: str) -> None:
+    """Enable a key again."""
+    _consumers(lambda service: service.set_enabled(key, True))
+    click.echo(f"enabled consumer {key}")

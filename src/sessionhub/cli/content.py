@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sessionhub.cli.context import with_accounts
+from sessionhub.cli.context import as_json_option, show, table, with_accounts
 from sessionhub.core.accounts import CONTENT_TYPES, AccountService
 
 
@@ -23,10 +23,29 @@ def add_content(content_id: str, content_type: str) -> None:
 
 
 @content.command("list")
-def list_content() -> None:
+@as_json_option
+def list_content(as_json: bool) -> None:
     """List the catalogue."""
-    for item in with_accounts(lambda service: service.list_content()):
-        click.echo(f"{item.content_id}\t{item.content_type}")
+    found = with_accounts(lambda service: service.list_content())
+    if as_json:
+        show(found)
+        return
+    table(("CONTENT", "TYPE"), [(item.content_id, item.content_type) for item in found])
+
+
+@content.command("show")
+@click.argument("content_id")
+def show_content(content_id: str) -> None:
+    """Show one title, as JSON."""
+    show(with_accounts(lambda service: service.get_content(content_id)))
+
+
+@content.command("remove")
+@click.argument("content_id")
+def remove_content(content_id: str) -> None:
+    """Remove a title and every entitlement to it (sessions that played it keep its id)."""
+    with_accounts(lambda service: service.remove_content(content_id))
+    click.echo(f"removed content {content_id}")
 
 
 @click.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -87,3 +87,20 @@ def read_secret(given: str | None, from_stdin: bool, name: str = "password") -> 
             raise click.ClickException(f"--{name}-stdin: no {name} on standard input")
         return line
     return given
+
+
+def table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
+    """Print rows as aligned columns under a header."""
+    cells = [tuple(str(cell) for cell in row) for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def as_json_option(command: Any) -> Any:
+    """``--json``: print the records as the admin API shows them, instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON, as the API shows it.")(
+        command
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sessionhub.cli.context import with_accounts
+from sessionhub.cli.context import as_json_option, show, table, with_accounts
 
 
 @click.group()
@@ -23,10 +23,23 @@ def add_device(account_id: str, device_id: str) -> None:
 
 @devices.command("list")
 @click.argument("account_id")
-def list_devices(account_id: str) -> None:
+@as_json_option
+def list_devices(account_id: str, as_json: bool) -> None:
     """List an account's devices."""
-    for device in with_accounts(lambda service: service.list_devices(account_id)):
-        click.echo(f"{device.device_id}\t{'enabled' if device.enabled else 'disabled'}")
+    found = with_accounts(lambda service: service.list_devices(account_id))
+    if as_json:
+        show(found)
+        return
+    rows = [(d.device_id, "enabled" if d.enabled else "disabled") for d in found]
+    table(("DEVICE", "STATE"), rows)
+
+
+@devices.command("show")
+@click.argument("account_id")
+@click.argument("device_id")
+def show_device(account_id: str, device_id: str) -> None:
+    """Show one device, as JSON."""
+    show(with_accounts(lambda service: service.get_device(account_id, device_id)))
 
 
 @devices.command("disable")

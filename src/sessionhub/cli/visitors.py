@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
-import msgspec
 
 from sessionhub.cli.context import load_settings, show, with_sessions
 from sessionhub.core.clock import SystemClock
 from sessionhub.core.contracts import Store
 from sessionhub.core.sessions import SessionService
+from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
 
 
@@ -21,22 +19,24 @@ def visitors() -> None:
 
 @visitors.command("show")
 @click.argument("visitor_id", required=False)
-@click.option("--kind", help="Find by identity kind (e.g. genesys.customerId, customer:crm).")
+@click.option(
+    "--kind",
+    help="Find by identity kind: customer, adobe.visitorId, adobe.ecid, adobe.aid,"
+    " nuance.tcCustomerId.",
+)
 @click.option("--value", help="... and its value.")
 def show_visitor(visitor_id: str | None, kind: str | None, value: str | None) -> None:
     """Print a visitor with attributes and every session, in time order, as JSON."""
     if (visitor_id is None) == (kind is None or value is None):
         raise click.UsageError("give a VISITOR_ID, or --kind and --value")
 
-    async def gather(store: Store, sessions: SessionService) -> dict[str, Any]:
+    async def gather(store: Store, sessions: SessionService) -> VisitorDetail:
         service = VisitorService(store, SystemClock())
         if visitor_id is not None:
             visitor = await service.get(visitor_id)
         else:
             assert kind is not None and value is not None
             visitor = await service.find(kind, value)
-        shown = msgspec.structs.asdict(visitor)
-        shown["sessions"] = await sessions.of_visitor(visitor.id)
-        return shown
+        return VisitorDetail.of(visitor, await sessions.of_visitor(visitor.id))
 
     show(with_sessions(load_settings(), gather))

@@ -28,6 +28,7 @@ from sessionhub.core.records import (
     ContentType,
     Device,
 )
+from sessionhub.core.views import TokenView
 
 CONTENT_TYPES: tuple[ContentType, ...] = ("COD", "CU", "TS", "NPVR", "LIVE")
 POLICIES: tuple[AdmissionPolicy, ...] = ("deny", "evict-oldest")
@@ -153,10 +154,9 @@ class AccountService:
         return device
 
     async def set_device_enabled(self, account_id: str, device_id: str, enabled: bool) -> Device:
-        device = await self._store.get_device(account_id, device_id)
-        if device is None:
-            raise NotFoundError(f"Device {device_id} of account {account_id} not found")
-        device = msgspec.structs.replace(device, enabled=enabled)
+        device = msgspec.structs.replace(
+            await self.get_device(account_id, device_id), enabled=enabled
+        )
         await self._store.save_device(device)
         return device
 
@@ -174,6 +174,27 @@ class AccountService:
 
     async def list_content(self) -> list[Content]:
         return await self._store.list_content()
+
+    async def get_content(self, content_id: str) -> Content:
+        content = await self._store.get_content(content_id)
+        if content is None:
+            raise ContentNotFoundError(f"Content {content_id} not found")
+        return content
+
+    async def remove_content(self, content_id: str) -> None:
+        """Remove a title and every entitlement to it; sessions that played it keep its id."""
+        await self._store.remove_content(content_id)
+
+    async def get_device(self, account_id: str, device_id: str) -> Device:
+        device = await self._store.get_device(account_id, device_id)
+        if device is None:
+            raise NotFoundError(f"Device {device_id} of account {account_id} not found")
+        return device
+
+    async def list_tokens(self, account_id: str, device_id: str | None = None) -> list[TokenView]:
+        """The account's Client-Tokens (or one device's), as ids: the tokens are not kept."""
+        await self.get_account(account_id)
+        return [TokenView.of(t) for t in await self._store.list_tokens(account_id, device_id)]
 
     async def entitle(self, account_id: str, content_id: str) -> None:
         await self.get_account(account_id)

@@ -9,10 +9,16 @@ from __future__ import annotations
 from sessionhub.core.accounts import hash_token
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ClientStore
-from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, PermissionDeniedError
+from sessionhub.core.errors import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from sessionhub.core.numbers import INT64_MAX
 from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
 from sessionhub.core.records import ApiClient, BearerToken
+from sessionhub.core.views import ClientView
 
 
 class WrongSiteError(PermissionDeniedError):
@@ -43,6 +49,20 @@ class ClientService:
         client = ApiClient(client_id, hash_password(secret), site_id, self._clock.now_ms())
         await self._store.add_client(client)
         return client
+
+    async def list_clients(self) -> list[ClientView]:
+        return [ClientView.of(client) for client in await self._store.list_clients()]
+
+    async def get_client(self, client_id: str) -> ClientView:
+        client = await self._store.get_client(client_id)
+        if client is None:
+            raise NotFoundError(f"Client {client_id} not found")
+        return ClientView.of(client)
+
+    async def set_enabled(self, client_id: str, enabled: bool) -> ClientView:
+        """A disabled client gets no new token; tokens it holds run out with their lifetime."""
+        await self._store.set_client_enabled(client_id, enabled)
+        return await self.get_client(client_id)
 
     async def check_client(
         self, client_id: str, secret: str, *, address: str | None = None

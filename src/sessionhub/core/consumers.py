@@ -19,9 +19,15 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ConsumerStore, RequestGate
-from sessionhub.core.errors import InvalidInputError, NotAuthenticatedError, SessionhubError
+from sessionhub.core.errors import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    SessionhubError,
+)
 from sessionhub.core.playlogs import COUNTRIES, INVALID_VALUE, REQUIRED_MISSING, LogInputError
 from sessionhub.core.records import Consumer, RateDecision
+from sessionhub.core.views import ConsumerView
 
 KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.~")
 
@@ -236,6 +242,20 @@ class ConsumerService:
             reason = "Invalid signature" if log.get("client", True) else "Invalid consumer key"
             raise NotAuthenticatedError(reason)
         return Verified(consumer, params["oauth_nonce"], params["oauth_timestamp"])
+
+    async def list_consumers(self) -> list[ConsumerView]:
+        return [ConsumerView.of(consumer) for consumer in await self._store.list_consumers()]
+
+    async def get_consumer(self, key: str) -> ConsumerView:
+        consumer = await self._store.get_consumer(key)
+        if consumer is None:
+            raise NotFoundError(f"Consumer {key} not found")
+        return ConsumerView.of(consumer)
+
+    async def set_enabled(self, key: str, enabled: bool) -> ConsumerView:
+        """A disabled key's requests are refused as an invalid consumer key."""
+        await self._store.set_consumer_enabled(key, enabled)
+        return await self.get_consumer(key)
 
     async def find(self, key: str) -> Consumer | None:
         consumer = await self._store.get_consumer(key)

@@ -152,6 +152,15 @@ class AccountStore(abc.ABC):
     async def list_content(self) -> list[Content]: ...
 
     @abc.abstractmethod
+    async def remove_content(self, content_id: str) -> None:
+        """Remove a title and every entitlement to it, atomically; ``NotFoundError`` if unknown.
+        Sessions that played it keep its id."""
+
+    @abc.abstractmethod
+    async def list_tokens(self, account_id: str, device_id: str | None = None) -> list[ClientToken]:
+        """The account's tokens (or one device's), oldest first, revoked ones included."""
+
+    @abc.abstractmethod
     async def add_entitlement(self, account_id: str, content_id: str) -> None:
         """Entitle the account to the content; entitling twice is a no-op."""
 
@@ -224,6 +233,14 @@ class ClientStore(abc.ABC):
     async def get_client(self, client_id: str) -> ApiClient | None: ...
 
     @abc.abstractmethod
+    async def list_clients(self) -> list[ApiClient]:
+        """Every client, by id."""
+
+    @abc.abstractmethod
+    async def set_client_enabled(self, client_id: str, enabled: bool) -> None:
+        """Raises ``NotFoundError`` for an unknown client. A disabled client gets no token."""
+
+    @abc.abstractmethod
     async def add_bearer(self, token: BearerToken) -> None: ...
 
     @abc.abstractmethod
@@ -263,6 +280,14 @@ class ConsumerStore(abc.ABC):
 
     @abc.abstractmethod
     async def get_consumer(self, key: str) -> Consumer | None: ...
+
+    @abc.abstractmethod
+    async def list_consumers(self) -> list[Consumer]:
+        """Every consumer, by key."""
+
+    @abc.abstractmethod
+    async def set_consumer_enabled(self, key: str, enabled: bool) -> None:
+        """Raises ``NotFoundError`` for an unknown key. A disabled key's requests are refused."""
 
 
 class RequestGate(abc.ABC):

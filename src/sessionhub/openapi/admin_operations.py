@@ -6,6 +6,7 @@ from typing import Any
 
 from sessionhub.admin import accounts as admin_accounts
 from sessionhub.admin import routes as admin_routes
+from sessionhub.core import views
 from sessionhub.core.accounts import IssuedToken
 from sessionhub.core.records import Content, Device
 from sessionhub.core.sessions import SessionDetail
@@ -51,7 +52,7 @@ def admin_operations() -> list[Operation]:
             "/admin/api/visitors",
             "Find a visitor by one identity",
             ADMIN,
-            answer=admin_routes.VisitorDetail,
+            answer=views.VisitorDetail,
             query=(("kind", True, str), ("value", True, str)),
         ),
         Operation(
@@ -59,7 +60,7 @@ def admin_operations() -> list[Operation]:
             "/admin/api/visitors/{visitor_id}",
             "One visitor with their sessions across APIs",
             ADMIN,
-            answer=admin_routes.VisitorDetail,
+            answer=views.VisitorDetail,
         ),
         Operation(
             "GET",
@@ -83,14 +84,14 @@ def admin_operations() -> list[Operation]:
             ADMIN,
             body=admin_accounts.NewAccount,
             status=201,
-            answer=admin_accounts.AccountView,
+            answer=views.AccountView,
         ),
         Operation(
             "GET",
             account,
             "An account with devices, entitlements and live sessions",
             ADMIN,
-            answer=admin_accounts.AccountDetail,
+            answer=views.AccountDetail,
         ),
         Operation(
             "PATCH",
@@ -98,7 +99,7 @@ def admin_operations() -> list[Operation]:
             "Change an account",
             ADMIN,
             body=admin_accounts.AccountChange,
-            answer=admin_accounts.AccountView,
+            answer=views.AccountView,
         ),
         Operation(
             "POST",

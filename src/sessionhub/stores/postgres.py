@@ -39,6 +39,7 @@ from sessionhub.stores.postgres_connection import (
 )
 from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
 from sessionhub.stores.postgres_visitors import PostgresVisitorQueries, link_visitor
+from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     LIVE_COLUMNS,
     SESSION_COLUMNS,
@@ -85,7 +86,9 @@ def from_url(url: str) -> PostgresStore:
     return PostgresStore(dsn, schema=schema)
 
 
-class PostgresStore(PostgresAccountQueries, PostgresVisitorQueries, PostgresPlayLogQueries, Store):
+class PostgresStore(
+    PostgresAccountQueries, PostgresVisitorQueries, PostgresPlayLogQueries, RegistryQueries, Store
+):
     def __init__(self, dsn: str, *, schema: str = "public", max_connections: int = 20) -> None:
         self._dsn = dsn
         self.schema = schema

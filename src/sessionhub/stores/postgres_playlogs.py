@@ -1,4 +1,4 @@
-"""PostgreSQL: play logs, OAuth 1.0a consumers, nonces, rate buckets, OAuth 2.0 clients."""
+"""PostgreSQL: play logs, OAuth 1.0a nonces and rate buckets; mixed into the store."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sessionhub.core.consumers import Bucket, take
-from sessionhub.core.contracts import ClientStore, ConsumerStore, PlayLogStore, RequestGate
+from sessionhub.core.contracts import PlayLogStore, RequestGate
 from sessionhub.core.records import (
-    ApiClient,
-    BearerToken,
-    Consumer,
     PlayLog,
     ReportRow,
     RequestCheck,
@@ -40,9 +37,7 @@ _COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column nam
 REPORT_CHUNK = 1000
 
 
-class PostgresPlayLogQueries(
-    PostgresQueries, ClientStore, PlayLogStore, ConsumerStore, RequestGate
-):
+class PostgresPlayLogQueries(PostgresQueries, PlayLogStore, RequestGate):
     def _transaction(self) -> contextlib.AbstractAsyncContextManager[Connection]:
         raise NotImplementedError
 
@@ -94,26 +89,6 @@ class PostgresPlayLogQueries(
 
     # -- OAuth 1.0a consumers ----------------------------------------------------------------
 
-    async def add_consumer(self, consumer: Consumer) -> None:
-        await self._insert(
-            "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            (
-                consumer.key,
-                consumer.secret,
-                ",".join(consumer.countries),
-                consumer.created_at,
-                consumer.enabled,
-            ),
-            f"Consumer {consumer.key}",
-        )
-
-    async def get_consumer(self, key: str) -> Consumer | None:
-        row = await self._row(
-            "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = $1", key
-        )
-        return None if row is None else Consumer(row[0], row[1], row[2].split(","), row[3], row[4])
-
     async def check_request(
         self,
         key: str,
@@ -153,46 +128,6 @@ class PostgresPlayLogQueries(
                 bucket.updated_at,
             )
             return RequestCheck(replayed=False, rate=decision)
-
-    # -- OAuth 2.0 clients -------------------------------------------------------------------
-
-    async def add_client(self, client: ApiClient) -> None:
-        await self._insert(
-            "INSERT INTO oauth_clients (client_id, secret_hash, site_id, created_at, enabled)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            (
-                client.client_id,
-                client.secret_hash,
-                client.site_id,
-                client.created_at,
-                client.enabled,
-            ),
-            f"Client {client.client_id}",
-        )
-
-    async def get_client(self, client_id: str) -> ApiClient | None:
-        row = await self._row(
-            "SELECT client_id, secret_hash, site_id, created_at, enabled FROM oauth_clients"
-            " WHERE client_id = $1",
-            client_id,
-        )
-        return None if row is None else ApiClient(*row)
-
-    async def add_bearer(self, token: BearerToken) -> None:
-        await self._insert(
-            "INSERT INTO oauth_tokens (token_hash, client_id, site_id, issued_at, expires_at)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            (token.token_hash, token.client_id, token.site_id, token.issued_at, token.expires_at),
-            "Bearer token",
-        )
-
-    async def get_bearer(self, token_hash: str) -> BearerToken | None:
-        row = await self._row(
-            "SELECT token_hash, client_id, site_id, issued_at, expires_at FROM oauth_tokens"
-            " WHERE token_hash = $1",
-            token_hash,
-        )
-        return None if row is None else BearerToken(*row)
 
 
 def _row(log: PlayLog) -> tuple[Any, ...]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
@@ -10,6 +13,14 @@ from sessionhub.core.errors import AlreadyExistsError, NotFoundError
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
 # the queries only use what both have.
 Connection = Any
+
+
+@functools.cache
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, ...``, so SQL shared with SQLite (written
+    with ``?``) runs here too. SQL already numbered is returned as it is."""
+    count = iter(range(1, sql.count("?") + 1))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
 class PostgresQueries:
@@ -23,7 +34,7 @@ class PostgresQueries:
 
         async with self._connection() as conn:
             try:
-                await conn.execute(sql, *args)
+                await conn.execute(numbered(sql), *args)
             except asyncpg.UniqueViolationError:
                 raise AlreadyExistsError(f"{what} exists already") from None
             except asyncpg.ForeignKeyViolationError:
@@ -32,7 +43,7 @@ class PostgresQueries:
     async def _update(self, sql: str, args: tuple[Any, ...], what: str) -> None:
         """Update rows; none matched is ``NotFoundError``."""
         async with self._connection() as conn:
-            status = await conn.execute(sql, *args)
+            status = await conn.execute(numbered(sql), *args)
         if status.endswith(" 0"):
             raise NotFoundError(f"{what} not found")
 
@@ -43,3 +54,15 @@ class PostgresQueries:
     async def _rows(self, sql: str, *args: Any) -> list[Any]:
         async with self._connection() as conn:
             return list(await conn.fetch(sql, *args))
+
+    async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
+        return await self._row(numbered(sql), *args)
+
+    async def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        return await self._rows(numbered(sql), *args)
+
+    async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run statements in one transaction; the rows each changed."""
+        async with self._connection() as conn, conn.transaction():
+            statuses = [await conn.execute(numbered(sql), *args) for sql, args in steps]
+        return [int(status.rsplit(" ", 1)[-1]) for status in statuses]

@@ -29,6 +29,7 @@ from sessionhub.core.records import (
     SessionStateName,
     Updater,
 )
+from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     SESSION_COLUMNS,
     event_row,
@@ -51,7 +52,6 @@ from sessionhub.stores.sqlite_batch import (
     try_begin,
     unavailable,
 )
-from sessionhub.stores.sqlite_clients import SQLiteClientQueries
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
@@ -120,7 +120,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 
 class SQLiteSessionStore(
-    SQLiteAccountQueries, SQLiteVisitorQueries, SQLiteClientQueries, SQLitePlayLogQueries, Store
+    SQLiteAccountQueries, SQLiteVisitorQueries, SQLitePlayLogQueries, RegistryQueries, Store
 ):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
         self.path = path

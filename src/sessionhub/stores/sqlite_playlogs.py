@@ -1,4 +1,4 @@
-"""SQLite: play logs, OAuth 1.0a consumers, nonces, rate buckets; mixed into the session store."""
+"""SQLite: play logs, OAuth 1.0a nonces and rate buckets; mixed into the session store."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from msgspec.structs import astuple
 
 from sessionhub.core.consumers import Bucket, take
-from sessionhub.core.contracts import ConsumerStore, PlayLogStore, RequestGate
-from sessionhub.core.records import Consumer, PlayLog, ReportRow, RequestCheck
+from sessionhub.core.contracts import PlayLogStore, RequestGate
+from sessionhub.core.records import PlayLog, ReportRow, RequestCheck
 from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ _DIMENSIONS = {
 REPORT_CHUNK = 1000
 
 
-class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, ConsumerStore, RequestGate):
+class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, RequestGate):
     def _reader_executor(self) -> Any:
         raise NotImplementedError
 
@@ -97,29 +97,6 @@ class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, ConsumerStore, RequestGa
         )
         row = await self._read(lambda conn: conn.execute(sql, (from_ms, to_ms)).fetchone())
         return int(row[0])
-
-    async def add_consumer(self, consumer: Consumer) -> None:
-        await self._insert(
-            "INSERT INTO consumers (key, secret, countries, created_at, enabled)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                consumer.key,
-                consumer.secret,
-                ",".join(consumer.countries),
-                consumer.created_at,
-                consumer.enabled,
-            ),
-            f"Consumer {consumer.key}",
-        )
-
-    async def get_consumer(self, key: str) -> Consumer | None:
-        row = await self._one(
-            "SELECT key, secret, countries, created_at, enabled FROM consumers WHERE key = ?",
-            (key,),
-        )
-        if row is None:
-            return None
-        return Consumer(row[0], row[1], row[2].split(","), row[3], bool(row[4]))
 
     async def check_request(
         self,

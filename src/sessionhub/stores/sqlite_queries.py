@@ -4,7 +4,7 @@ group-committed writer) and ``_read`` (the reader thread)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
@@ -41,6 +41,15 @@ class SQLiteQueries:
                 raise NotFoundError(f"{what} not found")
 
         await self._write(update)
+
+    async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run statements in one transaction; the rows each changed."""
+
+        def change(conn: sqlite3.Connection) -> list[int]:
+            return [conn.execute(sql, args).rowcount for sql, args in steps]
+
+        counts: list[int] = await self._write(change)
+        return counts
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
         return await self._read(lambda conn: conn.execute(sql, args).fetchone())
