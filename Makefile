@@ -23,15 +23,16 @@ fuzz: $(STAMP)  ## the generated-input tests (schemathesis, hypothesis) with 20x
 	FUZZ_SCALE=$${FUZZ_SCALE:-20} $(BIN)/pytest tests/test_openapi.py tests/test_properties.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
 check: lint typecheck test
 
-bench: $(STAMP)  ## load benchmarks, see bench/README.md
+bench: $(STAMP)  ## load benchmarks, see bench/README.md (needs wrk)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python bench/run.py
 
 clean:
