@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from sessionhub.cli.context import (
+    add_switch_commands,
     as_json_option,
     load_settings,
     read_secret,
@@ -64,17 +65,9 @@ def show_client(client_id: str) -> None:
     show(_clients(lambda service: service.get_client(client_id)))
 
 
-@clients.command("disable")
-@click.argument("client_id")
-def disable_client(client_id: str) -> None:
-    """Disable a client: it gets no new token (tokens it holds run out with their lifetime)."""
-    _clients(lambda service: service.set_enabled(client_id, False))
-    click.echo(f"disabled client {client_id}")
-
-
-@clients.command("enable")
-@click.argument("client_id")
-def enable_client(client_id: str) -> None:
-    """Enable a client again."""
-    _clients(lambda service: service.set_enabled(client_id, True))
-    click.echo(f"enabled client {client_id}")
+add_switch_commands(
+    clients,
+    "client",
+    _clients,
+    "it gets no new token (tokens it holds run out with their lifetime).",
+)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from sessionhub.cli.context import (
+    add_switch_commands,
     as_json_option,
     load_settings,
     read_secret,
@@ -63,17 +64,4 @@ def show_consumer(key: str) -> None:
     show(_consumers(lambda service: service.get_consumer(key)))
 
 
-@consumers.command("disable")
-@click.argument("key")
-def disable_consumer(key: str) -> None:
-    """Disable a key: its requests are refused from now on."""
-    _consumers(lambda service: service.set_enabled(key, False))
-    click.echo(f"disabled consumer {key}")
-
-
-@consumers.command("enable")
-@click.argument("key")
-def enable_consumer(key: str) -> None:
-    """Enable a key again."""
-    _consumers(lambda service: service.set_enabled(key, True))
-    click.echo(f"enabled consumer {key}")
+add_switch_commands(consumers, "consumer", _consumers, "its requests are refused from now on.")

@@ -104,3 +104,21 @@ def as_json_option(command: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON, as the API shows it.")(
         command
     )
+
+
+def add_switch_commands(
+    group: click.Group, noun: str, run: Callable[[Callable[[Any], Any]], Any], disabled: str
+) -> None:
+    """``GROUP enable ID`` and ``GROUP disable ID`` for a service with ``set_enabled(id, on)``;
+    ``run`` calls the work with the service, ``disabled`` says what disabling does."""
+
+    for enabled in (True, False):
+        verb = "enable" if enabled else "disable"
+
+        def switch(identifier: str, enabled: bool = enabled, verb: str = verb) -> None:
+            run(lambda service: service.set_enabled(identifier, enabled))
+            click.echo(f"{verb}d {noun} {identifier}")
+
+        help_text = f"Enable a {noun} again." if enabled else f"Disable a {noun}: {disabled}"
+        command = click.command(verb, help=help_text)(click.argument("identifier")(switch))
+        group.add_command(command)

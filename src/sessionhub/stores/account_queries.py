@@ -7,9 +7,6 @@ The two reads every SRM call makes, credentials and the entitlement, are the bac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
 from sessionhub.core.contracts import AccountStore
 from sessionhub.core.records import Account, ClientToken, Content, Device
 from sessionhub.stores.rows import (
@@ -20,25 +17,13 @@ from sessionhub.stores.rows import (
     token_from,
     token_row,
 )
+from sessionhub.stores.shared_sql import SharedSQL
 
 _ACCOUNT = ACCOUNT_COLUMNS
 _TOKEN = TOKEN_COLUMNS
 
 
-class AccountQueries(AccountStore):
-    if TYPE_CHECKING:
-        # What SQLiteQueries and PostgresQueries both offer; the store's MRO puts the backend's
-        # own helpers first, so these declarations exist for the type checker only.
-        async def _insert(self, sql: str, args: tuple[Any, ...], what: str) -> None: ...
-
-        async def _update(self, sql: str, args: tuple[Any, ...], what: str) -> None: ...
-
-        async def _one(self, sql: str, args: tuple[Any, ...]) -> Any: ...
-
-        async def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]: ...
-
-        async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]: ...
-
+class AccountQueries(SharedSQL, AccountStore):
     # -- accounts -----------------------------------------------------------------------------
 
     async def add_account(self, account: Account) -> None:

@@ -8,12 +8,12 @@ PostgreSQL helpers turn into ``$1, $2, ...``. Mixed into both stores, after thei
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sessionhub.core.contracts import ClientStore, ConsumerStore
 from sessionhub.core.errors import NotFoundError
 from sessionhub.core.records import ApiClient, BearerToken, ClientToken, Consumer
+from sessionhub.stores.shared_sql import SharedSQL
 
 _CLIENT = "SELECT client_id, secret_hash, site_id, created_at, enabled FROM oauth_clients"
 _CONSUMER = "SELECT key, secret, countries, created_at, enabled FROM consumers"
@@ -22,20 +22,7 @@ _TOKEN = (
 )
 
 
-class RegistryQueries(ClientStore, ConsumerStore):
-    if TYPE_CHECKING:
-        # What SQLiteQueries and PostgresQueries both offer; the store's MRO puts the backend's
-        # own helpers first, so these declarations exist for the type checker only.
-        async def _insert(self, sql: str, args: tuple[Any, ...], what: str) -> None: ...
-
-        async def _update(self, sql: str, args: tuple[Any, ...], what: str) -> None: ...
-
-        async def _one(self, sql: str, args: tuple[Any, ...]) -> Any: ...
-
-        async def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]: ...
-
-        async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]: ...
-
+class RegistryQueries(SharedSQL, ClientStore, ConsumerStore):
     # -- OAuth 2.0 clients and bearer tokens --------------------------------------------------
 
     async def add_client(self, client: ApiClient) -> None:
