@@ -45,7 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oauth1_window_s: Annotated[int, Meta(ge=10)] = 600
     playlog_max_age_days: Annotated[int, Meta(ge=1)] = 61
     playlog_future_skew_s: Annotated[int, Meta(ge=0)] = 300
-    sweep_interval_s: Seconds = 5
+    sweep_interval_s: Seconds = 1
     # Connection limits (docs/security.md): what one client may make the server hold.
     max_header_bytes: Annotated[int, Meta(ge=1024, le=1_048_576)] = 16_384
     max_headers: Annotated[int, Meta(ge=16, le=1000)] = 100

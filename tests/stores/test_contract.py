@@ -162,6 +162,48 @@ async def test_lapsed_ids_come_oldest_first(store: SessionStore) -> None:
     assert await store.lapsed_session_ids(99) == []
 
 
+async def test_lapsed_sessions_are_written_down_at_their_expiry_in_chunks(
+    store: SessionStore,
+) -> None:
+    for n in range(5):
+        await store.create_session(record(f"lapsed-{n}", expires_at=100 + n, data=b"x"), [])
+    await store.create_session(record("alive", expires_at=10_000), [])
+    await store.create_session(record("forever"), [])
+
+    assert await store.end_lapsed(200, limit=3) == 3
+    assert await store.end_lapsed(200, limit=3) == 2
+    assert await store.end_lapsed(200, limit=3) == 0
+    ended = await store.get_session("lapsed-4")
+    assert ended is not None
+    assert (ended.live.state, ended.live.ended_at, ended.live.end_reason) == (
+        "ended",
+        104,
+        "idle-timeout",
+    )
+    assert ended.live.data == b"x"  # nothing else of the session changes
+    assert await store.lapsed_session_ids(10**12, limit=10) == ["alive"]
+
+
+async def test_processes_sweeping_together_end_each_session_once(
+    store: SessionStore, store_url: str
+) -> None:
+    for n in range(300):
+        await store.create_session(record(f"s{n:03}", expires_at=100), [])
+    others = [store_for_url(store_url) for _ in range(2)]
+    for other in others:
+        await other.open()
+    try:
+        counts = await asyncio.gather(
+            *(keeper.end_lapsed(200, limit=40) for keeper in (store, *others) for _ in range(4))
+        )
+        counts += [await store.end_lapsed(200, limit=1000)]
+    finally:
+        for other in others:
+            await other.close()
+    assert sum(counts) == 300
+    assert await store.lapsed_session_ids(10**12) == []
+
+
 async def test_writes_are_there_after_reopening(store: SessionStore, store_url: str) -> None:
     await store.create_session(record("s1"), [ev("s1", 1)])
     await store.update_session("s1", increment(41))  # type: ignore[arg-type]

@@ -110,6 +110,13 @@ class SessionStore(abc.ABC):
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         """Ids of active sessions whose lease ran out at or before ``now_ms``, oldest first."""
 
+    @abc.abstractmethod
+    async def end_lapsed(self, now_ms: int, limit: int) -> int:
+        """Write down, in one statement, up to ``limit`` active sessions whose lease ran out
+        at or before ``now_ms``: each ends at its expiry, for its expiry reason. Returns how many
+        this call ended. Each row is ended once however many processes sweep at the same time;
+        one renewed meanwhile is left alone."""
+
 
 class AccountStore(abc.ABC):
     """Accounts, devices, content, entitlements and client tokens.

@@ -46,6 +46,11 @@ encode_state = msgspec.msgpack.Encoder().encode
 decode_state = msgspec.msgpack.Decoder(PlaybackState).decode
 
 
+# Rows one sweep statement ends: thousands per statement keep up with a whole audience lapsing
+# at once, and one statement holds SQLite's writer (and the event loop) for milliseconds only.
+SWEEP_CHUNK = 2000
+
+
 def lease(state: PlaybackState, now_ms: int) -> LiveState:
     """The live state of a playback session whose lease (re)starts at ``now_ms``."""
     return LiveState(
@@ -118,17 +123,13 @@ class DatabaseLeases(LeaseStore):
         return await self._store.update_session(session_id, ending(account_id, now_ms, reason))
 
     async def sweep(self, now_ms: int) -> int:
+        """Write down every lapsed lease, ``SWEEP_CHUNK`` rows per statement."""
         ended = 0
-        for session_id in await self._store.lapsed_session_ids(now_ms):
-
-            def end_if_lapsed(live: LiveState | None) -> Change[bool]:
-                if live is None or not live.lapsed(now_ms):
-                    return Change(None, [], False)
-                return Change(live.ended_by_expiry(), [], True)
-
-            if await self._store.update_session(session_id, end_if_lapsed):
-                ended += 1
-        return ended
+        while True:
+            count = await self._store.end_lapsed(now_ms, SWEEP_CHUNK)
+            ended += count
+            if count < SWEEP_CHUNK:
+                return ended
 
     async def current(self, records: list[SessionRecord], now_ms: int) -> list[SessionRecord]:
         return records  # the rows are the truth

@@ -360,6 +360,21 @@ class PostgresStore(
             )
         return [EventRecord(*row) for row in rows]
 
+    async def end_lapsed(self, now_ms: int, limit: int) -> int:
+        # SKIP LOCKED: instances sweeping together take different rows instead of queueing
+        # behind each other; the outer state check skips a row ended meanwhile.
+        async with self._connection() as conn:
+            # (A CTE: the LIMIT of an IN subquery is not kept once the planner flattens it.)
+            status = await conn.execute(
+                "WITH due AS (SELECT id FROM sessions WHERE state = 'active' AND expires_at <= $1"
+                " ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+                " UPDATE sessions s SET state = 'ended', ended_at = s.expires_at,"
+                " end_reason = s.expiry_reason FROM due WHERE s.id = due.id AND s.state = 'active'",
+                now_ms,
+                limit,
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         async with self._connection() as conn:
             rows = await conn.fetch(

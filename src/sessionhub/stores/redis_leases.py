@@ -41,7 +41,14 @@ from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore, SessionStore
 from sessionhub.core.errors import StoreUnavailableError
-from sessionhub.core.leases import API, EXPIRED, DatabaseLeases, decode_state, ending
+from sessionhub.core.leases import (
+    API,
+    EXPIRED,
+    SWEEP_CHUNK,
+    DatabaseLeases,
+    decode_state,
+    ending,
+)
 from sessionhub.core.records import AdmissionPolicy, Change, LeaseStatus, LiveState, SessionRecord
 from sessionhub.stores.redis import RedisClient, redis_errors
 from sessionhub.stores.redis_lease_scripts import (
@@ -59,6 +66,7 @@ from sessionhub.stores.redis_lease_scripts import (
 )
 
 log = logging.getLogger(__name__)
+MAX_WRITE_ROUNDS = 50  # per sweep, so one sweep ends even while ends keep arriving
 
 
 class RedisLeases(LeaseStore):
@@ -158,9 +166,16 @@ class RedisLeases(LeaseStore):
         return status
 
     async def sweep(self, now_ms: int) -> int:
-        result = await self._run(self._sweep, [now_ms, 500])
-        ended = int(result[0])
-        await self.write_down()
+        """End every due lease in Redis, ``SWEEP_CHUNK`` per script, then write all ends down."""
+        ended = 0
+        while True:
+            count = int((await self._run(self._sweep, [now_ms, SWEEP_CHUNK]))[0])
+            ended += count
+            if count < SWEEP_CHUNK:
+                break
+        for _ in range(MAX_WRITE_ROUNDS):  # more were waiting: write until the stream is drained
+            if await self.write_down() < SWEEP_CHUNK:
+                break
         return ended + await self._database.sweep(now_ms)
 
     async def write_down(self) -> int:
@@ -175,12 +190,16 @@ class RedisLeases(LeaseStore):
         for start in ("0", ">"):
             streams = {stream: start}
             reply = await self._redis.call(
-                functools.partial(client.xreadgroup, GROUP, self._consumer, streams, count=500)
+                functools.partial(
+                    client.xreadgroup, GROUP, self._consumer, streams, count=SWEEP_CHUNK
+                )
             )
             for _, entries in reply or []:
                 written += await self._write(stream, entries)
         claimed = await self._redis.call(
-            lambda: client.xautoclaim(stream, GROUP, self._consumer, STALE_MS, "0-0", count=500)
+            lambda: client.xautoclaim(
+                stream, GROUP, self._consumer, STALE_MS, "0-0", count=SWEEP_CHUNK
+            )
         )
         written += await self._write(stream, claimed[1])
         return written

@@ -56,6 +56,12 @@ from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
 T = TypeVar("T")
+# The lapsed sessions, ended at their expiry, oldest first (the sessions_lapsing index).
+_END_LAPSED = (
+    "UPDATE sessions SET state = 'ended', ended_at = expires_at, end_reason = expiry_reason"
+    " WHERE state = 'active' AND expires_at <= ? AND id IN (SELECT id FROM sessions"
+    " WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?)"
+)
 
 
 SYNCHRONOUS_LEVELS = ("full", "normal")
@@ -377,6 +383,13 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [EventRecord(*row) for row in rows]
+
+    async def end_lapsed(self, now_ms: int, limit: int) -> int:
+        # Under the batch's write lock: no other process can end or renew a row meanwhile.
+        count: int = await self._write(
+            lambda conn: conn.execute(_END_LAPSED, (now_ms, now_ms, limit)).rowcount
+        )
+        return count
 
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         rows = await self._read(
