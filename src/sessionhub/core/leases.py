@@ -48,7 +48,7 @@ decode_state = msgspec.msgpack.Decoder(PlaybackState).decode
 
 # Rows one sweep statement ends: thousands per statement keep up with a whole audience lapsing
 # at once, and one statement holds SQLite's writer (and the event loop) for milliseconds only.
-SWEEP_CHUNK = 2000
+SWEEP_CHUNK = 10_000
 
 
 def lease(state: PlaybackState, now_ms: int) -> LiveState:
