@@ -184,6 +184,29 @@ async def test_lapsed_sessions_are_written_down_at_their_expiry_in_chunks(
     assert await store.lapsed_session_ids(10**12, limit=10) == ["alive"]
 
 
+async def test_ends_written_set_based_agree_with_the_ending_updater(store: SessionStore) -> None:
+    from sessionhub.core.leases import ending  # noqa: PLC0415
+
+    cases = {"live": 10_000, "lapsed": 150, "no-lease": None}
+    for prefix in ("bulk", "one"):
+        for name, expires_at in cases.items():
+            await store.create_session(record(f"{prefix}-{name}", expires_at=expires_at), [])
+    await store.create_session(record("bulk-ended", expires_at=10_000), [])
+    await store.end_sessions([("bulk-ended", 50, "teardown")])
+
+    ends = [(f"bulk-{name}", 200, "evicted") for name in cases]
+    ends += [("bulk-ended", 300, "replaced"), ("unknown", 200, "evicted")]
+    assert await store.end_sessions(ends) == 3
+    assert await store.end_sessions(ends) == 0  # written again: nothing changes
+    for name in cases:
+        await store.update_session(f"one-{name}", ending(None, 200, "evicted"))
+        bulk, one = await store.get_session(f"bulk-{name}"), await store.get_session(f"one-{name}")
+        assert bulk is not None and one is not None
+        assert bulk.live == one.live, name
+    kept = await store.get_session("bulk-ended")
+    assert kept is not None and (kept.live.ended_at, kept.live.end_reason) == (50, "teardown")
+
+
 async def test_processes_sweeping_together_end_each_session_once(
     store: SessionStore, store_url: str
 ) -> None:

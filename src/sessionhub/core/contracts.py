@@ -111,6 +111,13 @@ class SessionStore(abc.ABC):
         """Ids of active sessions whose lease ran out at or before ``now_ms``, oldest first."""
 
     @abc.abstractmethod
+    async def end_sessions(self, ends: Sequence[tuple[str, int, str]]) -> int:
+        """End each still-active session of ``(id, at_ms, reason)`` in one set-based write, as
+        ``sessionhub.core.leases.ending`` would: one whose lease lapsed before ``at_ms`` ends
+        at its expiry for its expiry reason. Ended and unknown ids are left alone, so writing
+        the same ends again changes nothing. Returns how many rows this call ended."""
+
+    @abc.abstractmethod
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         """Write down, in one statement, up to ``limit`` active sessions whose lease ran out
         at or before ``now_ms``: each ends at its expiry, for its expiry reason. Returns how many

@@ -360,6 +360,25 @@ class PostgresStore(
             )
         return [EventRecord(*row) for row in rows]
 
+    async def end_sessions(self, ends: Sequence[tuple[str, int, str]]) -> int:
+        if not ends:
+            return 0
+        async with self._connection() as conn:
+            status = await conn.execute(
+                "UPDATE sessions s SET state = 'ended',"
+                " ended_at = CASE WHEN s.expires_at <= e.at THEN s.expires_at ELSE e.at END,"
+                " end_reason ="
+                " CASE WHEN s.expires_at <= e.at THEN s.expiry_reason ELSE e.reason END,"
+                " expiry_reason = CASE WHEN s.expires_at <= e.at THEN s.expiry_reason END,"
+                " expires_at = CASE WHEN s.expires_at <= e.at THEN s.expires_at END"
+                " FROM unnest($1::text[], $2::bigint[], $3::text[]) AS e(id, at, reason)"
+                " WHERE s.id = e.id AND s.state = 'active'",
+                [sid for sid, _, _ in ends],
+                [at for _, at, _ in ends],
+                [reason for _, _, reason in ends],
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         # SKIP LOCKED: instances sweeping together take different rows instead of queueing
         # behind each other; the outer state check skips a row ended meanwhile.

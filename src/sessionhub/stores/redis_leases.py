@@ -228,20 +228,18 @@ class RedisLeases(LeaseStore):
     async def _write(self, stream: str, entries: list[Any]) -> int:
         if not entries:
             return 0
-        ids, writes = [], []
+        ids, ends = [], []
         for entry_id, fields in entries:
+            ids.append(entry_id)
             if fields is None:  # trimmed away meanwhile
-                ids.append(entry_id)
                 continue
             values = {_text(k): _text(v) for k, v in fields.items()}
-            at = int(float(values["t"]))
-            writes.append(self._store.update_session(values["s"], ending(None, at, values["r"])))
-            ids.append(entry_id)
-        await asyncio.gather(*writes)  # concurrent: the store commits them as one group
+            ends.append((values["s"], int(float(values["t"])), values["r"]))
+        await self._store.end_sessions(ends)  # one set-based write for the whole read
         client = self._redis.redis
         await self._redis.call(lambda: client.xack(stream, GROUP, *ids))
         await self._redis.call(lambda: client.xdel(stream, *ids))
-        return len(writes)
+        return len(ends)
 
     async def _recorded(self, session_id: str, account_id: str) -> LeaseStatus:
         """Redis is ready and does not know the session: the record decides."""

@@ -56,6 +56,16 @@ from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 
 T = TypeVar("T")
+# One session ended at ?1 for ?2, or at its expiry if its lease lapsed before ?1 (as
+# core.leases ``ending``). Every SET sees the row as it was; a NULL expiry never lapses.
+_END = (
+    "UPDATE sessions SET state = 'ended',"
+    " ended_at = CASE WHEN expires_at <= ?1 THEN expires_at ELSE ?1 END,"
+    " end_reason = CASE WHEN expires_at <= ?1 THEN expiry_reason ELSE ?2 END,"
+    " expiry_reason = CASE WHEN expires_at <= ?1 THEN expiry_reason END,"
+    " expires_at = CASE WHEN expires_at <= ?1 THEN expires_at END"
+    " WHERE id = ?3 AND state = 'active'"
+)
 # The lapsed sessions, ended at their expiry, oldest first (the sessions_lapsing index).
 _END_LAPSED = (
     "UPDATE sessions SET state = 'ended', ended_at = expires_at, end_reason = expiry_reason"
@@ -383,6 +393,11 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [EventRecord(*row) for row in rows]
+
+    async def end_sessions(self, ends: Sequence[tuple[str, int, str]]) -> int:
+        rows = [(at, reason, sid) for sid, at, reason in ends]
+        count: int = await self._write(lambda conn: conn.executemany(_END, rows).rowcount)
+        return count
 
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         # Under the batch's write lock: no other process can end or renew a row meanwhile.
