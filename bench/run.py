@@ -40,15 +40,46 @@ SESSIONS_FOR_PINGS = 2_000
 DEVICES_FOR_SRM = 2_000
 
 
-def wrk(url: str, script: str, duration: int, *args: str) -> dict[str, float]:
+def wrk(url: str, script: str, duration: int, *args: str, pid: int) -> dict[str, float]:
+    """One wrk run; with the server's CPU time per request (the process ``pid`` and its worker
+    processes, read from /proc before and after)."""
     command = ["wrk", "-t1", "-c64", f"-d{duration}s", "--latency", "-s", str(BENCH / script), url]
     if args:
         command += ["--", *args]
+    cpu_before = cpu_seconds(pid)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["cpu_us"] = cpu * 1e6 / max(result["requests"], 1)
     return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # The command name may hold spaces: the fields after its closing parenthesis.
+        fields = text[text.rindex(")") + 2 :].split()
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / ticks
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(times.get(member, 0.0) for member in tree)
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -101,8 +132,9 @@ def create_sessions(url: str, count: int) -> list[str]:
 
 
 def playlog_scenario(tmp: str, floor_url: str, options: argparse.Namespace) -> dict[str, Any]:
-    """500-log batches against the floor and against sessionhub with a fresh database."""
-    database = f"sqlite:///{Path(tmp) / 'playlogs.db'}"
+    """500-log batches against the floor and against sessionhub, on ``--database`` (default: a
+    fresh SQLite file), ``--redis`` and ``--workers`` like every scenario."""
+    database = options.database or f"sqlite:///{Path(tmp) / 'playlogs.db'}"
     subprocess.run(
         [
             sys.executable,
@@ -121,7 +153,10 @@ def playlog_scenario(tmp: str, floor_url: str, options: argparse.Namespace) -> d
         env={**os.environ, "SESSIONHUB_DATABASE_URL": database},
     )
     runs: dict[str, list[dict[str, float]]] = {"floor": [], "sessionhub": []}
-    with running_server(database, SESSIONHUB_PLAYLOG_RATE_PER_S="1000000") as server:
+    env = {"SESSIONHUB_PLAYLOG_RATE_PER_S": "1000000"}
+    if options.redis:
+        env["SESSIONHUB_REDIS_URL"] = options.redis
+    with running_server(database, workers=options.workers, **env) as server:
         for run in range(options.runs):
             bodies = playlogs.batches(options.playlog_batches, seed=run)
             runs["floor"].append(asyncio.run(playlogs.load(floor_url, bodies)))
@@ -232,13 +267,19 @@ def main() -> None:
                 results[name] = {
                     "floor": median_run(
                         [
-                            wrk(floor_url + path, script, options.duration, *args)
+                            wrk(floor_url + path, script, options.duration, *args, pid=floor.pid)
                             for _ in range(options.runs)
                         ]
                     ),
                     "sessionhub": median_run(
                         [
-                            wrk(server.url + path, script, options.duration, *args)
+                            wrk(
+                                server.url + path,
+                                script,
+                                options.duration,
+                                *args,
+                                pid=server.process.pid,
+                            )
                             for _ in range(options.runs)
                         ]
                     ),
@@ -252,15 +293,16 @@ def main() -> None:
     if playlog_results:
         print_playlogs(playlog_results)
     print(
-        f"{'scenario':<14}{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
-        f"{'ratio':>8}"
+        f"{'scenario':<14}{'server':<12}{'req/s':>10}{'cpu µs':>8}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'non-2xx':>9}{'errors':>8}{'timeouts':>9}{'ratio':>8}"
     )
     for name, pair in results.items():
         for server_name, r in pair.items():
             ratio = r["rps"] / pair["floor"]["rps"]
             print(
-                f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['p50_us'] / 1000:>9.2f}"
-                f"{r['p99_us'] / 1000:>9.2f}{r['non2xx']:>9.0f}{ratio:>8.2f}"
+                f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['cpu_us']:>8.0f}"
+                f"{r['p50_us'] / 1000:>9.2f}{r['p99_us'] / 1000:>9.2f}{r['non2xx']:>9.0f}"
+                f"{r['errors']:>8.0f}{r.get('timeouts', 0):>9.0f}{ratio:>8.2f}"
             )
     out = BENCH / "out"
     out.mkdir(exist_ok=True)
