@@ -6,7 +6,12 @@ from __future__ import annotations
 from sessionhub.core.admission import EVICTED, REPLACED
 from sessionhub.core.leases import EXPIRED
 
-ENDED_KEPT_MS = 86_400_000
+# How long the note of an end stays in Redis: long enough for the keep-alives still in flight
+# (sent every timeout/2) and for the ends stream to reach the database, which normally takes
+# seconds. Past it the database answers; if it has not caught up (a long outage), a late
+# keep-alive hears "expired" rather than the exact reason. Memory: the ends of the last ten
+# minutes, about 200 bytes each (100 ends a second: ~12 MB), where a day cost ~1.8 GB.
+ENDED_KEPT_MS = 600_000
 GROUP = "writers"
 STALE_MS = 30_000  # an entry read this long ago by an instance and not written: take it over
 NOT_READY = -1

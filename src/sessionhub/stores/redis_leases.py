@@ -7,7 +7,7 @@ Every decision is one Lua script, so it is atomic across all instances sharing t
   (``+inf`` when keep-alive is disabled); admission reads and changes only this;
 - ``{p}leases``: every expiring lease, scored by expiry; sweepers pop due ones atomically, so
   each lapsed lease is ended by exactly one sweeper, at its expiry;
-- ``{p}e:{sid}``: how an ended session ended, kept a day, so a keep-alive that comes late gets
+- ``{p}e:{sid}``: how an ended session ended, kept ten minutes, so a keep-alive that comes late gets
   the right answer before (and after) the database has caught up;
 - ``{p}ends``: a stream of every end decided here, written to the database by whichever
   instance reads it (a consumer group; entries are acknowledged only once written, and a dead
