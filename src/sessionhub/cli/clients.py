@@ -11,6 +11,7 @@ from sessionhub.cli.context import (
     as_json_option,
     load_settings,
     read_secret,
+    secret_options,
     show,
     table,
     with_store,
@@ -26,8 +27,7 @@ def clients() -> None:
 
 @clients.command("add")
 @click.argument("client_id")
-@click.option("--secret", help="Client secret (at least 8 characters).")
-@click.option("--secret-stdin", is_flag=True, help="Read the secret from standard input.")
+@secret_options("Client")
 @click.option("--site", "site_id", type=int, required=True, help="Nuance siteID it writes to.")
 def add_client(client_id: str, secret: str | None, secret_stdin: bool, site_id: int) -> None:
     """Add a client for POST /oauth-server/oauth/token (client credentials)."""

@@ -11,6 +11,7 @@ from sessionhub.cli.context import (
     as_json_option,
     load_settings,
     read_secret,
+    secret_options,
     show,
     table,
     with_store,
@@ -26,8 +27,7 @@ def consumers() -> None:
 
 @consumers.command("add")
 @click.argument("key")
-@click.option("--secret", help="Consumer secret (at least 8 characters).")
-@click.option("--secret-stdin", is_flag=True, help="Read the secret from standard input.")
+@secret_options("Consumer")
 @click.option("--countries", required=True, help="Countries the key may log for: GB,US,...")
 def add_consumer(key: str, secret: str | None, secret_stdin: bool, countries: str) -> None:
     """Add a consumer key with its secret and allowed countries."""

@@ -122,3 +122,15 @@ def add_switch_commands(
         help_text = f"Enable a {noun} again." if enabled else f"Disable a {noun}: {disabled}"
         command = click.command(verb, help=help_text)(click.argument("identifier")(switch))
         group.add_command(command)
+
+
+def secret_options(what: str) -> Callable[[Any], Any]:
+    """``--secret S`` or ``--secret-stdin`` (kept out of the shell's history) for ``what``."""
+
+    def decorate(command: Any) -> Any:
+        command = click.option(
+            "--secret-stdin", is_flag=True, help="Read the secret from standard input."
+        )(command)
+        return click.option("--secret", help=f"{what} secret (at least 8 characters).")(command)
+
+    return decorate
