@@ -7,10 +7,10 @@ import msgspec
 
 from sessionhub.cli.context import (
     as_json_option,
+    listing,
     load_settings,
     read_secret,
     show,
-    table,
     with_accounts,
     with_sessions,
 )
@@ -97,12 +97,12 @@ def set_account(
 @as_json_option
 def list_accounts(as_json: bool) -> None:
     """List accounts."""
-    found = [AccountView.of(account) for account in with_accounts(lambda s: s.list_accounts())]
-    if as_json:
-        show(found)
-        return
-    rows = [(a.id, "enabled" if a.enabled else "disabled", a.max_sessions, a.policy) for a in found]
-    table(("ACCOUNT", "STATE", "MAX", "POLICY"), rows)
+    listing(
+        [AccountView.of(account) for account in with_accounts(lambda s: s.list_accounts())],
+        as_json,
+        ("ACCOUNT", "STATE", "MAX", "POLICY"),
+        lambda a: (a.id, "enabled" if a.enabled else "disabled", a.max_sessions, a.policy),
+    )
 
 
 @accounts.command("show")

@@ -9,11 +9,11 @@ import click
 from sessionhub.cli.context import (
     add_switch_commands,
     as_json_option,
+    listing,
     load_settings,
-    read_secret,
+    required_secret,
     secret_options,
     show,
-    table,
     with_store,
 )
 from sessionhub.core.clients import ClientService
@@ -31,14 +31,8 @@ def clients() -> None:
 @click.option("--site", "site_id", type=int, required=True, help="Nuance siteID it writes to.")
 def add_client(client_id: str, secret: str | None, secret_stdin: bool, site_id: int) -> None:
     """Add a client for POST /oauth-server/oauth/token (client credentials)."""
-    secret = read_secret(secret, secret_stdin)
-    if not secret:
-        raise click.UsageError("give --secret or --secret-stdin")
-    settings = load_settings()
-    with_store(
-        settings,
-        lambda store: ClientService(store, SystemClock()).add_client(client_id, secret, site_id),
-    )
+    given = required_secret(secret, secret_stdin)
+    _clients(lambda service: service.add_client(client_id, given, site_id))
     click.echo(f"added client {client_id} for site {site_id}")
 
 
@@ -50,12 +44,12 @@ def _clients(work: Any) -> Any:
 @as_json_option
 def list_clients(as_json: bool) -> None:
     """List clients (never their secrets)."""
-    found = _clients(lambda service: service.list_clients())
-    if as_json:
-        show(found)
-        return
-    rows = [(c.client_id, c.site_id, "enabled" if c.enabled else "disabled") for c in found]
-    table(("CLIENT", "SITE", "STATE"), rows)
+    listing(
+        _clients(lambda service: service.list_clients()),
+        as_json,
+        ("CLIENT", "SITE", "STATE"),
+        lambda c: (c.client_id, c.site_id, "enabled" if c.enabled else "disabled"),
+    )
 
 
 @clients.command("show")

@@ -9,11 +9,11 @@ import click
 from sessionhub.cli.context import (
     add_switch_commands,
     as_json_option,
+    listing,
     load_settings,
-    read_secret,
+    required_secret,
     secret_options,
     show,
-    table,
     with_store,
 )
 from sessionhub.core.clock import SystemClock
@@ -31,13 +31,8 @@ def consumers() -> None:
 @click.option("--countries", required=True, help="Countries the key may log for: GB,US,...")
 def add_consumer(key: str, secret: str | None, secret_stdin: bool, countries: str) -> None:
     """Add a consumer key with its secret and allowed countries."""
-    secret = read_secret(secret, secret_stdin)
-    if not secret:
-        raise click.UsageError("give --secret or --secret-stdin")
-    consumer = with_store(
-        load_settings(),
-        lambda store: ConsumerService(store, SystemClock()).add(key, secret, countries.split(",")),
-    )
+    given = required_secret(secret, secret_stdin)
+    consumer = _consumers(lambda service: service.add(key, given, countries.split(",")))
     click.echo(f"added consumer {consumer.key} for {','.join(consumer.countries)}")
 
 
@@ -49,12 +44,12 @@ def _consumers(work: Any) -> Any:
 @as_json_option
 def list_consumers(as_json: bool) -> None:
     """List consumer keys with their countries (never their secrets)."""
-    found = _consumers(lambda service: service.list_consumers())
-    if as_json:
-        show(found)
-        return
-    rows = [(c.key, ",".join(c.countries), "enabled" if c.enabled else "disabled") for c in found]
-    table(("KEY", "COUNTRIES", "STATE"), rows)
+    listing(
+        _consumers(lambda service: service.list_consumers()),
+        as_json,
+        ("KEY", "COUNTRIES", "STATE"),
+        lambda c: (c.key, ",".join(c.countries), "enabled" if c.enabled else "disabled"),
+    )
 
 
 @consumers.command("show")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from sessionhub.cli.context import as_json_option, show, table, with_accounts
+from sessionhub.cli.context import (
+    as_json_option,
+    listing,
+    show,
+    with_accounts,
+)
 from sessionhub.core.accounts import CONTENT_TYPES, AccountService
 
 
@@ -26,11 +31,12 @@ def add_content(content_id: str, content_type: str) -> None:
 @as_json_option
 def list_content(as_json: bool) -> None:
     """List the catalogue."""
-    found = with_accounts(lambda service: service.list_content())
-    if as_json:
-        show(found)
-        return
-    table(("CONTENT", "TYPE"), [(item.content_id, item.content_type) for item in found])
+    listing(
+        with_accounts(lambda service: service.list_content()),
+        as_json,
+        ("CONTENT", "TYPE"),
+        lambda item: (item.content_id, item.content_type),
+    )
 
 
 @content.command("show")

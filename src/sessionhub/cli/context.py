@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -134,3 +135,31 @@ def secret_options(what: str) -> Callable[[Any], Any]:
         return click.option("--secret", help=f"{what} secret (at least 8 characters).")(command)
 
     return decorate
+
+
+def required_secret(given: str | None, from_stdin: bool) -> str:
+    """The ``--secret`` / ``--secret-stdin`` pair, one of which must be given."""
+    secret = read_secret(given, from_stdin, name="secret")
+    if not secret:
+        raise click.UsageError("give --secret or --secret-stdin")
+    return secret
+
+
+def listing(
+    found: Sequence[Any],
+    as_json: bool,
+    header: tuple[str, ...],
+    row: Callable[[Any], tuple[object, ...]],
+) -> None:
+    """What every ``list`` command prints: the records as JSON, or a table of ``row``s."""
+    if as_json:
+        show(found)
+    else:
+        table(header, [row(item) for item in found])
+
+
+def utc_time(ms: int | None) -> str:
+    """Epoch milliseconds as ``YYYY-MM-DD HH:MM:SS`` (UTC); nothing for None."""
+    if ms is None:
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from sessionhub.cli.context import as_json_option, show, table, with_accounts
+from sessionhub.cli.context import (
+    as_json_option,
+    listing,
+    show,
+    with_accounts,
+)
 
 
 @click.group()
@@ -26,12 +31,12 @@ def add_device(account_id: str, device_id: str) -> None:
 @as_json_option
 def list_devices(account_id: str, as_json: bool) -> None:
     """List an account's devices."""
-    found = with_accounts(lambda service: service.list_devices(account_id))
-    if as_json:
-        show(found)
-        return
-    rows = [(d.device_id, "enabled" if d.enabled else "disabled") for d in found]
-    table(("DEVICE", "STATE"), rows)
+    listing(
+        with_accounts(lambda service: service.list_devices(account_id)),
+        as_json,
+        ("DEVICE", "STATE"),
+        lambda d: (d.device_id, "enabled" if d.enabled else "disabled"),
+    )
 
 
 @devices.command("show")

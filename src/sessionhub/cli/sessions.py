@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 import msgspec
 
-from sessionhub.cli.context import load_settings, with_sessions
+from sessionhub.cli.context import load_settings, utc_time, with_sessions
 from sessionhub.core.sessions import SessionView
 
 
@@ -70,13 +68,7 @@ def _row(view: SessionView) -> tuple[str, ...]:
         view.id,
         view.api,
         view.state,
-        _time(view.started_at),
-        _time(view.ended_at),
+        utc_time(view.started_at),
+        utc_time(view.ended_at),
         view.end_reason or "",
     )
-
-
-def _time(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

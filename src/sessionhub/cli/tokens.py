@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
-from sessionhub.cli.context import as_json_option, show, table, with_accounts
+from sessionhub.cli.context import (
+    as_json_option,
+    listing,
+    utc_time,
+    with_accounts,
+)
 
 
 @click.group()
@@ -38,16 +41,15 @@ def revoke_tokens(account_id: str, device_id: str | None) -> None:
 @as_json_option
 def list_tokens(account_id: str, device_id: str | None, as_json: bool) -> None:
     """List an account's tokens by id (the first digits of their hash; tokens are not kept)."""
-    found = with_accounts(lambda service: service.list_tokens(account_id, device_id))
-    if as_json:
-        show(found)
-        return
-    rows = [
-        (t.id, t.device_id, _time(t.issued_at), _time(t.expires_at), "revoked" if t.revoked else "")
-        for t in found
-    ]
-    table(("TOKEN", "DEVICE", "ISSUED", "EXPIRES", "STATE"), rows)
-
-
-def _time(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    listing(
+        with_accounts(lambda service: service.list_tokens(account_id, device_id)),
+        as_json,
+        ("TOKEN", "DEVICE", "ISSUED", "EXPIRES", "STATE"),
+        lambda t: (
+            t.id,
+            t.device_id,
+            utc_time(t.issued_at),
+            utc_time(t.expires_at),
+            "revoked" if t.revoked else "",
+        ),
+    )
