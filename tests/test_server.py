@@ -15,7 +15,7 @@ from sessionhub.core.accounts import AccountService
 from sessionhub.core.clock import SystemClock
 from sessionhub.stores import store_for_url
 from tests.dialects.adobe.payloads import event, start
-from tests.server import running_server
+from tests.server import Server, running_server
 
 pytestmark = pytest.mark.slow
 ADMIN = {"Authorization": "Bearer e2e-admin-token-1234"}
@@ -54,27 +54,39 @@ async def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
     assert len(acknowledged) >= 300
 
 
-async def test_two_workers_share_one_database_and_one_timeline(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'workers.db'}"
+def test_sqlite_serves_from_one_process_whatever_workers_asks(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
     with running_server(url, workers=2) as server:
-        # Fresh connections per request, so requests spread over both worker processes.
-        limits = httpx.Limits(max_keepalive_connections=0)
-        async with httpx.AsyncClient(base_url=server.url, timeout=20, limits=limits) as client:
-            response = await client.post("/api/v1/sessions", json=start(**{"media.length": 10_000}))
-            sid = response.headers["location"].rsplit("/", 1)[1]
-            await client.post(f"/api/v1/sessions/{sid}/events", json=event("play", 1_000, 0))
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        assert children.read_text().split() == []  # no worker processes: it serves itself
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
 
-            pings = [
+
+async def test_two_processes_share_one_database_and_one_timeline(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    with running_server(url) as first, running_server(url) as second:
+        async with httpx.AsyncClient(timeout=20) as client:
+            response = await client.post(
+                f"{first.url}/api/v1/sessions", json=start(**{"media.length": 10_000})
+            )
+            sid = response.headers["location"].rsplit("/", 1)[1]
+            events = f"/api/v1/sessions/{sid}/events"
+            await client.post(f"{second.url}{events}", json=event("play", 1_000, 0))
+
+            pings = [  # alternately to each process
                 client.post(
-                    f"/api/v1/sessions/{sid}/events", json=event("ping", 1_000 + i * 10, i / 100)
+                    f"{(first, second)[i % 2].url}{events}",
+                    json=event("ping", 1_000 + i * 10, i / 100),
                 )
                 for i in range(1, 201)
             ]
             statuses = [r.status_code for r in await asyncio.gather(*pings)]
             assert statuses == [204] * 200
-            await client.post(f"/api/v1/sessions/{sid}/events", json=event("sessionEnd", 3_001, 2))
+            await client.post(f"{first.url}{events}", json=event("sessionEnd", 3_001, 2))
 
-            detail = (await client.get(f"/admin/api/sessions/{sid}", headers=ADMIN)).json()
+            detail = (
+                await client.get(f"{second.url}/admin/api/sessions/{sid}", headers=ADMIN)
+            ).json()
 
     assert [e["event_type"] for e in detail["events"]].count("ping") == 200
     assert detail["state"] == "ended"
@@ -100,23 +112,31 @@ async def _tenant_with_devices(url: str, devices: int, policy: str) -> list[str]
         await store.close()
 
 
-async def _setup_storm(client: httpx.AsyncClient, tokens: list[str]) -> list[dict[str, Any]]:
+async def _setup_storm(
+    client: httpx.AsyncClient, tokens: list[str], servers: tuple[Server, Server]
+) -> list[dict[str, Any]]:
+    """Every device sets up at once, alternately on each server process."""
     body = {"content": {"contentID": "100001V3D", "contentType": "COD"}}
     responses = await asyncio.gather(
-        *(client.post("/srm/sessions", json=body, headers={"Client-Token": t}) for t in tokens)
+        *(
+            client.post(
+                f"{servers[i % 2].url}/srm/sessions", json=body, headers={"Client-Token": t}
+            )
+            for i, t in enumerate(tokens)
+        )
     )
     assert {r.status_code for r in responses} == {200}
     return [r.json() for r in responses]
 
 
-async def test_admission_is_exact_under_a_storm_across_two_workers(tmp_path: Path) -> None:
+async def test_admission_is_exact_under_a_storm_across_two_processes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'storm.db'}"
     tokens = await _tenant_with_devices(url, 240, "deny")
-    with running_server(url, workers=2) as server:
+    with running_server(url) as first, running_server(url) as server:
         limits = httpx.Limits(max_keepalive_connections=0, max_connections=300)
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
             for _ in range(4):
-                answers = await _setup_storm(client, tokens)
+                answers = await _setup_storm(client, tokens, (first, server))
                 admitted = [a["successResponse"] for a in answers if "successResponse" in a]
                 denied = [a["errorResponse"] for a in answers if "errorResponse" in a]
                 assert len(admitted) == 3
@@ -134,10 +154,10 @@ async def test_admission_is_exact_under_a_storm_across_two_workers(tmp_path: Pat
 async def test_evict_oldest_under_a_storm_keeps_exactly_the_limit(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'evict.db'}"
     tokens = await _tenant_with_devices(url, 200, "evict-oldest")
-    with running_server(url, workers=2) as server:
+    with running_server(url) as first, running_server(url) as server:
         limits = httpx.Limits(max_keepalive_connections=0, max_connections=300)
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
-            answers = await _setup_storm(client, tokens)
+            answers = await _setup_storm(client, tokens, (first, server))
             assert all("successResponse" in a for a in answers)
             listed = await client.get("/admin/api/accounts/RACE/sessions", headers=ADMIN)
             assert len(listed.json()["sessions"]) == 3

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 import click
+import msgspec
 
 from sessionhub.cli.context import load_settings, with_store
 from sessionhub.settings import PREFIX
@@ -23,6 +24,17 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from sessionhub.protocol import GuardedHttpToolsProtocol  # noqa: PLC0415 (imports uvicorn)
 
     settings = load_settings(host=host, port=port, workers=workers)
+    if settings.workers > 1 and settings.database_url.startswith("sqlite:"):
+        # SQLite has one writer: a second process only queues for its lock. Measured on two
+        # cores (bench/RESULTS.md): two workers served no more than one, with p99 up to 25x
+        # worse. One process is the single writer and serves every connection.
+        click.echo(
+            f"SQLite has a single writer: serving with 1 worker, not {settings.workers} "
+            "(more workers only queue for its lock; use PostgreSQL + Redis to scale out)",
+            err=True,
+        )
+        settings = msgspec.structs.replace(settings, workers=1)
+        workers = 1
     # Worker processes build their own app from the environment: hand them the flags too.
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:

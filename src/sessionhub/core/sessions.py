@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+import time
 from typing import Any
 
 import msgspec
@@ -123,9 +124,16 @@ class SessionService:
         return await self._leases.sweep(self._clock.now_ms())
 
     async def sweep_forever(self, interval_s: float) -> None:
-        """Run ``expire_lapsed`` every ``interval_s`` seconds until cancelled."""
+        """Run ``expire_lapsed`` every ``interval_s`` seconds until cancelled.
+
+        The interval runs from the start of one sweep to the start of the next: after a long
+        sweep (a mass expiry) the next starts at once, so rows that lapsed meanwhile do not wait
+        a whole interval more.
+        """
+        next_at = time.monotonic() + interval_s
         while True:
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            next_at = time.monotonic() + interval_s
             try:
                 count = await self.expire_lapsed()
             except StoreUnavailableError as error:  # expected in an outage: one line, no trace

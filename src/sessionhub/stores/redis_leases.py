@@ -66,7 +66,8 @@ from sessionhub.stores.redis_lease_scripts import (
 )
 
 log = logging.getLogger(__name__)
-MAX_WRITE_ROUNDS = 50  # per sweep, so one sweep ends even while ends keep arriving
+MAX_WRITE_ROUNDS = 50  # per writer and sweep, so one sweep ends even while ends keep arriving
+WRITERS = 2  # concurrent writers of the ends stream during a sweep (database connections)
 
 
 class RedisLeases(LeaseStore):
@@ -166,43 +167,68 @@ class RedisLeases(LeaseStore):
         return status
 
     async def sweep(self, now_ms: int) -> int:
-        """End every due lease in Redis, ``SWEEP_CHUNK`` per script, then write all ends down."""
-        ended = 0
-        while True:
-            count = int((await self._run(self._sweep, [now_ms, SWEEP_CHUNK]))[0])
-            ended += count
-            if count < SWEEP_CHUNK:
-                break
-        for _ in range(MAX_WRITE_ROUNDS):  # more were waiting: write until the stream is drained
-            if await self.write_down() < SWEEP_CHUNK:
-                break
+        """End every due lease in Redis and write the ends down while more are being popped.
+
+        One script pops ``SWEEP_CHUNK`` due leases at a time; meanwhile ``WRITERS`` tasks each
+        read a chunk of the ends stream and write it with one set-based statement, so a mass
+        expiry is written down by several database connections at once instead of after it
+        has all been popped.
+        """
+        await self._write_entries("0")  # this instance's unacknowledged entries: a failed write
+        popped = asyncio.Event()
+
+        async def pop() -> int:
+            ended = 0
+            try:
+                while True:
+                    count = int((await self._run(self._sweep, [now_ms, SWEEP_CHUNK]))[0])
+                    ended += count
+                    if count < SWEEP_CHUNK:
+                        return ended
+            finally:
+                popped.set()
+
+        async def write() -> None:
+            for _ in range(MAX_WRITE_ROUNDS):
+                written = await self._write_entries(">")
+                if written < SWEEP_CHUNK and popped.is_set():
+                    return
+                if written == 0:
+                    await asyncio.sleep(0.005)  # the popper has not added more yet
+
+        writers = [asyncio.create_task(write()) for _ in range(WRITERS)]
+        try:
+            ended = await pop()
+        finally:
+            await asyncio.gather(*writers)
+        await self._claim_abandoned()
         return ended + await self._database.sweep(now_ms)
 
-    async def write_down(self) -> int:
-        """Write the ends decided here to the database; returns how many were written.
-
-        Reads this instance's unacknowledged entries first (a write that failed), then new ones,
-        then those another instance read and never acknowledged (it may have died).
-        """
+    async def _write_entries(self, start: str) -> int:
+        """Read up to a chunk of the ends stream (``0``: ours not yet acknowledged; ``>``: new)
+        and write it to the database; returns how many were written."""
         stream = f"{self._redis.prefix}ends"
         client = self._redis.redis
-        written = 0
-        for start in ("0", ">"):
-            streams = {stream: start}
-            reply = await self._redis.call(
-                functools.partial(
-                    client.xreadgroup, GROUP, self._consumer, streams, count=SWEEP_CHUNK
-                )
+        reply = await self._redis.call(
+            functools.partial(
+                client.xreadgroup, GROUP, self._consumer, {stream: start}, count=SWEEP_CHUNK
             )
-            for _, entries in reply or []:
-                written += await self._write(stream, entries)
+        )
+        written = 0
+        for _, entries in reply or []:
+            written += await self._write(stream, entries)
+        return written
+
+    async def _claim_abandoned(self) -> None:
+        """Write the entries another instance read and never acknowledged (it may have died)."""
+        stream = f"{self._redis.prefix}ends"
+        client = self._redis.redis
         claimed = await self._redis.call(
             lambda: client.xautoclaim(
                 stream, GROUP, self._consumer, STALE_MS, "0-0", count=SWEEP_CHUNK
             )
         )
-        written += await self._write(stream, claimed[1])
-        return written
+        await self._write(stream, claimed[1])
 
     async def current(self, records: list[SessionRecord], now_ms: int) -> list[SessionRecord]:
         kept = [r for r in records if r.live.api == API and r.live.state == "active"]
