@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -28,7 +29,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterator[Server]:
+def running_server(
+    database_url: str, *, workers: int = 1, stdout: IO[bytes] | None = None, **env: str
+) -> Iterator[Server]:
     port = free_port()
     environ = {
         **os.environ,
@@ -39,7 +42,7 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
     }
     command = [sys.executable, "-m", "sessionhub", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, env=environ, start_new_session=True)
+    process = subprocess.Popen(command, env=environ, start_new_session=True, stdout=stdout)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process)

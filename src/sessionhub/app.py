@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from sessionhub import openapi
+from sessionhub.admin import metrics_route
 from sessionhub.admin import routes as admin_routes
 from sessionhub.core.accounts import AccountService
 from sessionhub.core.clients import ClientService
@@ -28,6 +30,8 @@ from sessionhub.dialects.genesys import routes as genesys_routes
 from sessionhub.dialects.massivemusic import routes as massivemusic_routes
 from sessionhub.dialects.nagra import routes as nagra_routes
 from sessionhub.dialects.nuance import routes as nuance_routes
+from sessionhub.observe import metrics
+from sessionhub.observe.access_log import REQUEST_ID_HEADER, AccessLog, request_id
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
 from sessionhub.stores.redis import RedisClient, RedisRequestGate
@@ -94,6 +98,9 @@ class SessionHub:
         self.playlogs = PlayLogService(self.store, self.clock, rules)
         self.cors = CorsPolicy(settings.cors_origins)
         self._sweeper: asyncio.Task[None] | None = None
+        self._access_log = AccessLog(settings.log_format) if settings.access_log else None
+        self._http_metrics = metrics.HttpRecorder() if settings.metrics else None
+        operator_tokens = [settings.admin_token, settings.viewer_token]
         health = Mount(
             "/",
             [
@@ -103,6 +110,7 @@ class SessionHub:
             ],
             admin_routes.render_error,
             cors=False,
+            name="health",
         )
         self.router = Router(
             [
@@ -112,6 +120,11 @@ class SessionHub:
                 *nuance_routes.mounts(self.engagement, self.clients, settings.oauth_token_ttl_s),
                 massivemusic_routes.mount(self.consumers, self.playlogs),
                 admin_routes.mount(self, settings.admin_token),
+                *(
+                    [metrics_route.mount(self.store, self.clock, operator_tokens)]
+                    if settings.metrics
+                    else []
+                ),
                 health,
             ]
         )
@@ -144,31 +157,50 @@ class SessionHub:
             await self._lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        began = time.perf_counter()
+        rid = request_id(scope["headers"])
         mount = self.router.mount_for(scope["path"])
         if mount is None:  # cannot happen while "/" is mounted; kept for safety
             await send_response(send, Response(404), [])
             return
-        edge = mount.extra_headers
+        tagged = [*mount.extra_headers, (REQUEST_ID_HEADER, rid)]
+        edge = tagged
+        template = "unmatched"  # a path no route serves: logged without the path itself
         if mount.cors:
-            edge = edge + self.cors.headers(scope)
+            edge = tagged + self.cors.headers(scope)
             if scope["method"] == "OPTIONS":  # a preflight, on every path a browser may call
                 methods = self.router.methods_for(mount, scope["path"])
                 if methods and "OPTIONS" not in methods:  # (Adobe's page has its own)
                     preflight = self.cors.preflight(scope, methods)
-                    await send_response(send, preflight, mount.extra_headers)
+                    await send_response(send, preflight, tagged)
+                    self._observe(scope, mount, "preflight", preflight.status, began, rid)
                     return
         try:
-            handler, params = self.router.resolve(mount, scope["method"], scope["path"])
+            found, params = self.router.resolve(mount, scope["method"], scope["path"])
+            template = found.template
             body = await read_body(receive, scope, self.settings.max_body_bytes)
-            response = await handler(Request(scope, body, params))
+            response = await found.handler(Request(scope, body, params))
         except ClientDisconnectedError:
-            return  # a body that never fully arrived is never executed
+            # a body that never fully arrived is never executed; 499 as nginx logs it
+            self._observe(scope, mount, template, 499, began, rid)
+            return
         except SessionhubError as error:
             response = mount.render_error(error)
         except Exception:
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            log.exception("unhandled error on %s %s", scope["method"], template)
             response = mount.render_error(SessionhubError("Internal server error"))
         await send_response(send, response, edge)
+        self._observe(scope, mount, template, response.status, began, rid)
+
+    def _observe(
+        self, scope: Scope, mount: Mount, template: str, status: int, began: float, rid: bytes
+    ) -> None:
+        seconds = time.perf_counter() - began
+        method: str = scope["method"]
+        if self._http_metrics is not None:
+            self._http_metrics.record(mount.name, template, method, status, seconds)
+        if self._access_log is not None:
+            self._access_log.write(method, template, status, seconds, mount.name, rid)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

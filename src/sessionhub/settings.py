@@ -16,7 +16,7 @@ from sessionhub.stores import UnsupportedURLError, mask_url, store_for_url
 
 PREFIX = "SESSIONHUB_"
 Seconds = Annotated[float, Meta(gt=0)]
-SECRETS = ("admin_token",)
+SECRETS = ("admin_token", "viewer_token")
 MIN_SECRET_LENGTH = 16
 
 
@@ -28,6 +28,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///sessionhub.db"
     redis_url: str | None = None
     admin_token: str | None = None
+    # Read-only operator access (the dashboard on a wall screen, a Prometheus scraper): it sees
+    # everything the admin token sees and changes nothing.
+    viewer_token: str | None = None
     # Pages allowed to call the vendor APIs from a browser: "*" or a comma list of origins.
     cors_origins: str = "*"
     host: str = "127.0.0.1"
@@ -55,12 +58,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_failure_limit: Annotated[int, Meta(ge=1)] = 10
     auth_failure_window_s: Annotated[int, Meta(ge=1)] = 60
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # One line per request on standard output: text for people, json for log shippers.
+    access_log: bool = True
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus metrics at /metrics (read with the admin or viewer token).
+    metrics: bool = True
 
     def __repr__(self) -> str:
         # Secrets never print: the admin token is starred, URL passwords too.
         shown = msgspec.structs.asdict(self)
-        if self.admin_token is not None:
-            shown["admin_token"] = "********"
+        for name in SECRETS:
+            if shown[name] is not None:
+                shown[name] = "********"
         shown["database_url"] = mask_url(self.database_url)
         if self.redis_url is not None:
             shown["redis_url"] = mask_url(self.redis_url)

@@ -86,6 +86,7 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+    template: str  # the path as written, ``{name}`` kept: what logs and metrics name it by
 
 
 @dataclass(slots=True)
@@ -97,12 +98,13 @@ class Mount:
     render_error: ErrorRenderer
     extra_headers: Headers = field(default_factory=list)
     cors: bool = True  # browsers on other origins may call it (sessionhub.cors)
+    name: str = ""  # the dialect (or admin, health) in access logs and metrics
 
 
 def route(method: str, path: str, handler: Handler) -> Route:
     """``path`` may hold ``{name}`` segments; they match one path segment each."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
-    return Route(method, re.compile(f"^{regex}$"), handler)
+    return Route(method, re.compile(f"^{regex}$"), handler, path)
 
 
 class Router:
@@ -137,7 +139,7 @@ class Router:
                 return mount
         return None
 
-    def resolve(self, mount: Mount, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    def resolve(self, mount: Mount, method: str, path: str) -> tuple[Route, dict[str, str]]:
         literal = self._literal.get((mount.prefix, path))
         candidates = literal if literal is not None else self._by_method.get((mount.prefix, method))
         for candidate in candidates or ():
@@ -145,7 +147,7 @@ class Router:
                 continue
             match = candidate.pattern.match(path)
             if match is not None:
-                return candidate.handler, match.groupdict()
+                return candidate, match.groupdict()
         allowed = self.methods_for(mount, path)
         if allowed:
             raise MethodNotAllowedError(method, allowed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator
 from typing import Protocol, get_args
 
@@ -10,11 +9,10 @@ import msgspec
 
 from sessionhub import reports
 from sessionhub.admin.accounts import account_routes
+from sessionhub.admin.auth import check_bearer
 from sessionhub.core.accounts import AccountService
 from sessionhub.core.errors import (
     InvalidInputError,
-    NotAuthenticatedError,
-    PermissionDeniedError,
     SessionhubError,
 )
 from sessionhub.core.playlogs import PlayLogService
@@ -70,16 +68,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
     sessions = services.sessions
 
     def authorize(request: Request) -> None:
-        if admin_token is None:
-            raise PermissionDeniedError("The admin API is off: set SESSIONHUB_ADMIN_TOKEN")
-        given = request.header(b"authorization") or ""
-        scheme, _, token = given.partition(" ")
-        if (
-            scheme.lower() != "bearer"
-            or not token.strip()
-            or not hmac.compare_digest(token.strip().encode(), admin_token.encode())
-        ):
-            raise NotAuthenticatedError("Send Authorization: Bearer <SESSIONHUB_ADMIN_TOKEN>")
+        check_bearer(request, [admin_token])
 
     async def list_sessions(request: Request) -> Response:
         authorize(request)
@@ -154,7 +143,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
         route("DELETE", "/admin/api/sessions/{session_id}", end_session),
         *account_routes(services.accounts, sessions, authorize),
     ]
-    return Mount(PREFIX, routes, render_error, cors=False)
+    return Mount(PREFIX, routes, render_error, cors=False, name="admin")
 
 
 def _int(value: str, name: str, low: int, high: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 
 import click
 import msgspec
@@ -39,6 +40,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:
             os.environ[f"{PREFIX}{name}"] = str(value)
+    if settings.workers > 1 and settings.metrics and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its counters to files here; a scrape of any worker sums them all.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sessionhub-metrics-")
     # Apply migrations once here, before any worker starts.
     with_store(settings, lambda store: asyncio.sleep(0))
     click.echo(

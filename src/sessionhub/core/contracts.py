@@ -374,5 +374,25 @@ class LeaseStore(abc.ABC):
         that is not the database)."""
 
 
-class Store(SessionStore, AccountStore, VisitorStore, ClientStore, PlayLogStore, ConsumerStore):
+class StatsStore(abc.ABC):
+    """Counts over every session, for the operator's view (metrics, ``sessionhub top``)."""
+
+    @abc.abstractmethod
+    async def count_active(self, now_ms: int) -> dict[str, int]:
+        """Sessions active at ``now_ms`` by API (a lapsed lease not yet written down excluded)."""
+
+    @abc.abstractmethod
+    async def count_started(self, since_ms: int) -> dict[str, int]:
+        """Sessions started at or after ``since_ms`` by API."""
+
+
+class Store(
+    SessionStore,
+    AccountStore,
+    VisitorStore,
+    ClientStore,
+    PlayLogStore,
+    ConsumerStore,
+    StatsStore,
+):
     """A backend implements every contract the core defines."""

@@ -23,6 +23,7 @@ from sessionhub.core.errors import (
 from sessionhub.core.ids import new_media_session_id
 from sessionhub.core.records import Change, EventRecord, Identity, LiveState, SessionRecord
 from sessionhub.core.timeline import MediaEvent, Qoe, Timeline
+from sessionhub.observe import metrics
 
 API = "adobe"
 SECONDS_PER_DAY = 86_400
@@ -121,6 +122,9 @@ class MediaService:
         """
         now = self._clock.now_ms()
         event = received.event
+        # QoE this event settled, for metrics once the write is durable (a retried batch
+        # runs the updater again: each run replaces it).
+        settled: list[tuple[int | None, Qoe | None]] = [(None, None)]
 
         def update(live: LiveState | None) -> Change[_Outcome]:
             if live is None or live.api != API:
@@ -133,6 +137,7 @@ class MediaService:
                 return Change(None, [], None if closing else _closed(session_id, live))
             state = load_state(live)
             check_playhead(event.playhead, state.live_content, state.length)
+            first_play = state.timeline.first_play_ts
             verdict = state.timeline.accept(
                 event,
                 window_ms=self._settings.reorder_window_ms,
@@ -143,16 +148,23 @@ class MediaService:
             state.last_event_at = now
             if event.playhead != state.playhead:
                 state.playhead, state.playhead_moved_at = event.playhead, now
+            timeline = state.timeline
             if closing:
-                state.timeline.settle()
+                timeline.settle()
                 new_live = self._live(state, "ended", now, "ended")
             else:
                 new_live = self._live(state, "active", None, None)
+            started = timeline.first_play_ts if first_play is None else None
+            settled[0] = (
+                None if started is None else started - timeline.started_ts,
+                timeline.qoe(ended=True) if closing else None,
+            )
             return Change(new_live, [_event_record(session_id, event, received.body, now)], None)
 
         outcome = await self._store.update_session(session_id, update)
         if outcome is not None:
             raise outcome
+        metrics.media_qoe_settled(*settled[0])
 
     async def import_downloaded(self, start: MediaStart, rest: Sequence[Received]) -> str:
         """Store a whole offline session at once; all or nothing.

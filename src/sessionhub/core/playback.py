@@ -10,13 +10,19 @@ import uuid
 
 import msgspec
 
-from sessionhub.core.accounts import AccountService, Caller
+from sessionhub.core.accounts import (
+    AccountService,
+    Caller,
+    ContentNotFoundError,
+    NotEntitledError,
+)
 from sessionhub.core.admission import LiveSession
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore
 from sessionhub.core.errors import SessionClosedError, SessionhubError, SessionNotFoundError
 from sessionhub.core.leases import PlaybackState, lease
 from sessionhub.core.records import SessionRecord
+from sessionhub.observe import metrics
 
 TORN_DOWN = "teardown"
 
@@ -55,7 +61,11 @@ class PlaybackService:
             SessionLimitReachedError: at the limit with policy ``deny``.
         """
         account = caller.account
-        await self._accounts.check_entitled(account.id, content_id, content_type)
+        try:
+            await self._accounts.check_entitled(account.id, content_id, content_type)
+        except (ContentNotFoundError, NotEntitledError):
+            metrics.ADMISSIONS.labels("denied_not_entitled").inc()
+            raise
         timeout_s = (
             self._lease_timeout_s if account.lease_timeout_s is None else account.lease_timeout_s
         )
@@ -76,6 +86,7 @@ class PlaybackService:
             ],
         )
         decision = await self._leases.admit(record, account.max_sessions, account.policy, now)
+        metrics.ADMISSIONS.labels("granted" if decision.admit else "denied_limit").inc()
         if not decision.admit:
             raise SessionLimitReachedError(account.id, account.max_sessions, decision.conflicts)
         return Setup(record.id, timeout_s or None)

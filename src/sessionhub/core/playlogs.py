@@ -18,6 +18,7 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import PlayLogStore
 from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.records import PlayLog, ReportRow
+from sessionhub.observe import metrics
 
 ReportDimension = Literal["track", "country", "day", "user", "consumer", "kind"]
 REPORT_DIMENSIONS: tuple[ReportDimension, ...] = (
@@ -128,7 +129,9 @@ class PlayLogService:
 
     async def record(self, logs: list[PlayLog]) -> int:
         """Store a clean batch at once; returns how many were new (duplicates are skipped)."""
-        return await self._store.add_play_logs(logs)
+        new = await self._store.add_play_logs(logs)
+        metrics.play_logs_stored((log.kind for log in logs), new, len(logs))
+        return new
 
     async def report(
         self, from_ms: int, to_ms: int, by: list[ReportDimension]

@@ -29,6 +29,7 @@ from sessionhub.core.records import (
     T,
     Updater,
 )
+from sessionhub.observe import metrics
 from sessionhub.stores.postgres_accounts import PostgresAccountQueries
 from sessionhub.stores.postgres_connection import (
     Connection,
@@ -48,6 +49,7 @@ from sessionhub.stores.rows import (
     session_from,
     session_row,
 )
+from sessionhub.stores.stats_queries import StatsQueries
 
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"
@@ -87,7 +89,12 @@ def from_url(url: str) -> PostgresStore:
 
 
 class PostgresStore(
-    PostgresAccountQueries, PostgresVisitorQueries, PostgresPlayLogQueries, RegistryQueries, Store
+    PostgresAccountQueries,
+    PostgresVisitorQueries,
+    PostgresPlayLogQueries,
+    RegistryQueries,
+    StatsQueries,
+    Store,
 ):
     def __init__(self, dsn: str, *, schema: str = "public", max_connections: int = 20) -> None:
         self._dsn = dsn
@@ -164,6 +171,7 @@ class PostgresStore(
     async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
         """Group-committed with concurrent creations and updates (see ``_run_batch``)."""
         await self._in_next_batch(record.id, _Create(record, events))
+        metrics.session_started(record.live)
 
     async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
         async with self._transaction() as conn:
@@ -189,12 +197,15 @@ class PostgresStore(
                 await conn.execute(_INSERT_SESSION, *session_row(record))
                 if record.identities:
                     await link_visitor(conn, record.id, record.identities, None, now_ms)
-            return decision
+        metrics.admission_written(record.live, decision.admit, decision.end)
+        return decision
 
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
         """Group-committed: updates waiting when the previous batch commits share one
         transaction (see ``_run_batch``); the answer comes after that commit."""
-        result: T = await self._in_next_batch(session_id, updater)
+        watch = metrics.EndWatch(updater)
+        result: T = await self._in_next_batch(session_id, watch)
+        watch.committed()
         return result
 
     async def _in_next_batch(self, session_id: str, work: Updater[Any] | _Create) -> Any:
@@ -211,7 +222,8 @@ class PostgresStore(
             batch = self._pending[:MAX_BATCH]
             del self._pending[:MAX_BATCH]
             try:
-                outcomes = await self._run_batch(batch)
+                with metrics.group_commit("postgresql", len(batch)):
+                    outcomes = await self._run_batch(batch)
             except StoreUnavailableError as error:
                 outcomes = [(False, error)] * len(batch)
             except Exception:  # a SQL error (a rare deadlock in a merge): each alone instead
@@ -364,7 +376,7 @@ class PostgresStore(
         if not ends:
             return 0
         async with self._connection() as conn:
-            status = await conn.execute(
+            written = await conn.fetch(
                 "UPDATE sessions s SET state = 'ended',"
                 " ended_at = CASE WHEN s.expires_at <= e.at THEN s.expires_at ELSE e.at END,"
                 " end_reason ="
@@ -372,27 +384,31 @@ class PostgresStore(
                 " expiry_reason = CASE WHEN s.expires_at <= e.at THEN s.expiry_reason END,"
                 " expires_at = CASE WHEN s.expires_at <= e.at THEN s.expires_at END"
                 " FROM unnest($1::text[], $2::bigint[], $3::text[]) AS e(id, at, reason)"
-                " WHERE s.id = e.id AND s.state = 'active'",
+                " WHERE s.id = e.id AND s.state = 'active'"
+                " RETURNING s.api, s.end_reason, s.ended_at",
                 [sid for sid, _, _ in ends],
                 [at for _, at, _ in ends],
                 [reason for _, _, reason in ends],
             )
-        return int(status.rsplit(" ", 1)[-1])
+        metrics.ends_written(written)
+        return len(written)
 
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         # SKIP LOCKED: instances sweeping together take different rows instead of queueing
         # behind each other; the outer state check skips a row ended meanwhile.
         async with self._connection() as conn:
             # (A CTE: the LIMIT of an IN subquery is not kept once the planner flattens it.)
-            status = await conn.execute(
+            written = await conn.fetch(
                 "WITH due AS (SELECT id FROM sessions WHERE state = 'active' AND expires_at <= $1"
                 " ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
                 " UPDATE sessions s SET state = 'ended', ended_at = s.expires_at,"
-                " end_reason = s.expiry_reason FROM due WHERE s.id = due.id AND s.state = 'active'",
+                " end_reason = s.expiry_reason FROM due WHERE s.id = due.id AND s.state = 'active'"
+                " RETURNING s.api, s.end_reason, s.ended_at",
                 now_ms,
                 limit,
             )
-        return int(status.rsplit(" ", 1)[-1])
+        metrics.ends_written(written)
+        return len(written)
 
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         async with self._connection() as conn:

@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from sessionhub.core.errors import StoreUnavailableError
+from sessionhub.observe import metrics
 
 log = logging.getLogger("sessionhub.postgres")
 # Connections come from asyncpg's pool as proxies typed apart from asyncpg.Connection;
@@ -32,6 +33,7 @@ def unavailable(error: BaseException) -> StoreUnavailableError:
     """What a client is told: that the database failed, never the driver's words or addresses
     (the log keeps them)."""
     log.error("PostgreSQL failed: %r", error)
+    metrics.BACKEND_ERRORS.labels("database").inc()
     return StoreUnavailableError("database unavailable")
 
 

@@ -24,6 +24,7 @@ from sessionhub.core.consumers import rate_decision
 from sessionhub.core.contracts import RequestGate
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import RequestCheck
+from sessionhub.observe import metrics
 from sessionhub.stores.batching import TurnBatcher
 
 log = logging.getLogger("sessionhub.redis")
@@ -162,6 +163,7 @@ class RedisClient:
         except (OSError, exceptions.ConnectionError, exceptions.TimeoutError) as error:
             # The client hears what failed, not the driver's words or the server's address.
             log.error("Redis failed: %r", error)
+            metrics.BACKEND_ERRORS.labels("redis").inc()
             raise StoreUnavailableError("Redis unavailable") from error
 
 

@@ -29,6 +29,7 @@ from sessionhub.core.records import (
     SessionStateName,
     Updater,
 )
+from sessionhub.observe import metrics
 from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     SESSION_COLUMNS,
@@ -54,6 +55,7 @@ from sessionhub.stores.sqlite_batch import (
 )
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
+from sessionhub.stores.stats_queries import StatsQueries
 
 T = TypeVar("T")
 # One session ended at ?1 for ?2, or at its expiry if its lease lapsed before ?1 (as
@@ -64,13 +66,14 @@ _END = (
     " end_reason = CASE WHEN expires_at <= ?1 THEN expiry_reason ELSE ?2 END,"
     " expiry_reason = CASE WHEN expires_at <= ?1 THEN expiry_reason END,"
     " expires_at = CASE WHEN expires_at <= ?1 THEN expires_at END"
-    " WHERE id = ?3 AND state = 'active'"
+    " WHERE id = ?3 AND state = 'active' RETURNING api, end_reason, ended_at"
 )
 # The lapsed sessions, ended at their expiry, oldest first (the sessions_lapsing index).
 _END_LAPSED = (
     "UPDATE sessions SET state = 'ended', ended_at = expires_at, end_reason = expiry_reason"
     " WHERE state = 'active' AND expires_at <= ? AND id IN (SELECT id FROM sessions"
     " WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?)"
+    " RETURNING api, end_reason, ended_at"
 )
 
 
@@ -136,7 +139,12 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 
 class SQLiteSessionStore(
-    SQLiteAccountQueries, SQLiteVisitorQueries, SQLitePlayLogQueries, RegistryQueries, Store
+    SQLiteAccountQueries,
+    SQLiteVisitorQueries,
+    SQLitePlayLogQueries,
+    RegistryQueries,
+    StatsQueries,
+    Store,
 ):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
         self.path = path
@@ -203,6 +211,7 @@ class SQLiteSessionStore(
                 link_visitor(conn, record.id, record.identities, None, record.started_at)
 
         await self._write(insert)
+        metrics.session_started(record.live)
 
     async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
         row = session_row(record)
@@ -232,10 +241,13 @@ class SQLiteSessionStore(
             return decision
 
         result: AdmissionDecision = await self._write(admit)
+        metrics.admission_written(record.live, result.admit, result.end)
         return result
 
     async def update_session(self, session_id: str, updater: Updater[T]) -> T:
-        result: T = await self._write(Update(session_id, updater))
+        watch = metrics.EndWatch(updater)
+        result: T = await self._write(Update(session_id, watch))
+        watch.committed()
         return result
 
     def _write(self, op: Write) -> asyncio.Future[Any]:
@@ -255,7 +267,8 @@ class SQLiteSessionStore(
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             try:
-                outcomes = await self._run_batch([op for op, _ in batch])
+                with metrics.group_commit("sqlite", len(batch)):
+                    outcomes = await self._run_batch([op for op, _ in batch])
             except BaseException as error:  # the connection itself failed: fail the batch
                 outcomes = [(False, unavailable(error))] * len(batch)
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -395,16 +408,22 @@ class SQLiteSessionStore(
         return [EventRecord(*row) for row in rows]
 
     async def end_sessions(self, ends: Sequence[tuple[str, int, str]]) -> int:
-        rows = [(at, reason, sid) for sid, at, reason in ends]
-        count: int = await self._write(lambda conn: conn.executemany(_END, rows).rowcount)
-        return count
+        def end(conn: sqlite3.Connection) -> list[Any]:
+            # One statement a row (executemany cannot return rows): what it ended, for metrics.
+            ended = (conn.execute(_END, (at, reason, sid)).fetchone() for sid, at, reason in ends)
+            return [row for row in ended if row is not None]
+
+        written: list[Any] = await self._write(end)
+        metrics.ends_written(written)
+        return len(written)
 
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         # Under the batch's write lock: no other process can end or renew a row meanwhile.
-        count: int = await self._write(
-            lambda conn: conn.execute(_END_LAPSED, (now_ms, now_ms, limit)).rowcount
+        written: list[Any] = await self._write(
+            lambda conn: conn.execute(_END_LAPSED, (now_ms, now_ms, limit)).fetchall()
         )
-        return count
+        metrics.ends_written(written)
+        return len(written)
 
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         rows = await self._read(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import LiveState, Updater
+from sessionhub.observe import metrics
 from sessionhub.stores.rows import LIVE_COLUMNS, SESSION_COLUMNS, event_row, live_update_args
 from sessionhub.stores.sqlite_visitors import link_visitor
 
@@ -165,6 +166,7 @@ def rollback(conn: sqlite3.Connection) -> None:
 def unavailable(error: BaseException) -> StoreUnavailableError:
     """What a client is told: that the database failed, never the driver's own words."""
     log.error("SQLite failed: %r", error)
+    metrics.BACKEND_ERRORS.labels("database").inc()
     return StoreUnavailableError("database unavailable")
 
 

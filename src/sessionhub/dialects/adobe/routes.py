@@ -63,7 +63,7 @@ def mount(media: MediaService) -> Mount:
         route("GET", "/api/v1/schemas/{eventType}", get_schema),
     ]
     routes += [route("OPTIONS", r.pattern.pattern[1:-1], preflight) for r in routes]
-    return Mount(PREFIX, routes, render_error, extra_headers=CORS_HEADERS)
+    return Mount(PREFIX, routes, render_error, extra_headers=CORS_HEADERS, name="adobe")
 
 
 def created(session_id: str) -> Response:

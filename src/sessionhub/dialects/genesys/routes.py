@@ -54,7 +54,7 @@ def mounts(engagement: EngagementService) -> list[Mount]:
             route("GET", f"{prefix}/{{session_id}}", get_session),
             route("POST", f"{prefix}/{{session_id}}", associate),
         ]
-        result.append(Mount(prefix, routes, render_error))
+        result.append(Mount(prefix, routes, render_error, name="genesys"))
     return result
 
 

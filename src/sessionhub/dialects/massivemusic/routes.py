@@ -75,7 +75,11 @@ def mount(consumers: ConsumerService, playlogs: PlayLogService) -> Mount:
     # A page reading its rate limit needs these exposed (CORS hides other headers).
     exposed = b"Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
     return Mount(
-        "/1.2", routes, render_error, extra_headers=[(b"access-control-expose-headers", exposed)]
+        "/1.2",
+        routes,
+        render_error,
+        extra_headers=[(b"access-control-expose-headers", exposed)],
+        name="massivemusic",
     )
 
 

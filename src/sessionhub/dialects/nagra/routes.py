@@ -52,8 +52,8 @@ def mounts(accounts: AccountService, playback: PlaybackService) -> list[Mount]:
             route("DELETE", f"{prefix}/sessions/{{session_id}}", teardown),
         ]
     return [
-        Mount("/srm", srm_routes, render_error),
-        Mount("/ias", [route("POST", SIGN_ON_PATH, sign_on)], render_error),
+        Mount("/srm", srm_routes, render_error, name="nagra"),
+        Mount("/ias", [route("POST", SIGN_ON_PATH, sign_on)], render_error, name="nagra"),
     ]
 
 

@@ -151,11 +151,17 @@ def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: i
         return Response(200, schemas.encode(schemas.SessionIds(tc_customer_id, session_id)))
 
     return [
-        Mount("/oauth-server", [route("POST", TOKEN_PATH, issue_token)], render_error),
+        Mount(
+            "/oauth-server",
+            [route("POST", TOKEN_PATH, issue_token)],
+            render_error,
+            name="nuance",
+        ),
         Mount(
             "/tagserver",
             [route("POST", "/tagserver/v1/dataCollection/{endpoint}", collect)],
             render_error,
+            name="nuance",
         ),
     ]
 
