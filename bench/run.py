@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -40,10 +41,16 @@ SESSIONS_FOR_PINGS = 2_000
 DEVICES_FOR_SRM = 2_000
 
 
+_runs = itertools.count(1)
+ROUNDS_PER_RUN = 1_000_000  # ping.lua: a run never sends more rounds than this
+
+
 def wrk(url: str, script: str, duration: int, *args: str, pid: int) -> dict[str, float]:
     """One wrk run; with the server's CPU time per request (the process ``pid`` and its worker
     processes, read from /proc before and after)."""
     command = ["wrk", "-t1", "-c64", f"-d{duration}s", "--latency", "-s", str(BENCH / script), url]
+    if script == "ping.lua":  # every run's pings later than the last run's
+        args = (*args, str(next(_runs) * ROUNDS_PER_RUN))
     if args:
         command += ["--", *args]
     cpu_before = cpu_seconds(pid)
@@ -156,7 +163,10 @@ def playlog_scenario(tmp: str, floor_url: str, options: argparse.Namespace) -> d
     env = {"SESSIONHUB_PLAYLOG_RATE_PER_S": "1000000"}
     if options.redis:
         env["SESSIONHUB_REDIS_URL"] = options.redis
-    with running_server(database, workers=options.workers, **env) as server:
+    with (
+        (Path(tmp) / "playlogs-access.log").open("wb") as log,
+        running_server(database, workers=options.workers, stdout=log, **env) as server,
+    ):
         for run in range(options.runs):
             bodies = playlogs.batches(options.playlog_batches, seed=run)
             runs["floor"].append(asyncio.run(playlogs.load(floor_url, bodies)))
@@ -246,7 +256,11 @@ def main() -> None:
         if options.redis:
             env["SESSIONHUB_REDIS_URL"] = options.redis
         tokens = asyncio.run(srm_tenant(database, DEVICES_FOR_SRM))
-        with running_server(database, workers=options.workers, **env) as server:
+        # The access log goes to a file, as a log shipper would read it.
+        with (
+            (Path(tmp) / "access.log").open("wb") as log,
+            running_server(database, workers=options.workers, stdout=log, **env) as server,
+        ):
             sids_file = Path(tmp) / "sids.txt"
             sids_file.write_text("\n".join(create_sessions(server.url, SESSIONS_FOR_PINGS)))
             tokens_file = Path(tmp) / "tokens.txt"

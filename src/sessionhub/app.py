@@ -140,6 +140,8 @@ class SessionHub:
             )
 
     async def shutdown(self) -> None:
+        if self._access_log is not None:
+            self._access_log.flush()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
