@@ -32,6 +32,7 @@ from sessionhub.dialects.nagra import routes as nagra_routes
 from sessionhub.dialects.nuance import routes as nuance_routes
 from sessionhub.observe import metrics
 from sessionhub.observe.access_log import REQUEST_ID_HEADER, AccessLog, request_id
+from sessionhub.observe.activity import ACTIVITY
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
 from sessionhub.stores.redis import RedisClient, RedisRequestGate
@@ -98,6 +99,7 @@ class SessionHub:
         self.playlogs = PlayLogService(self.store, self.clock, rules)
         self.cors = CorsPolicy(settings.cors_origins)
         self._sweeper: asyncio.Task[None] | None = None
+        self._activity: asyncio.Task[None] | None = None
         self._access_log = AccessLog(settings.log_format) if settings.access_log else None
         self._http_metrics = metrics.HttpRecorder() if settings.metrics else None
         operator_tokens = [settings.admin_token, settings.viewer_token]
@@ -138,15 +140,19 @@ class SessionHub:
             self._sweeper = asyncio.create_task(
                 self.sessions.sweep_forever(self.settings.sweep_interval_s)
             )
+            self._activity = asyncio.create_task(ACTIVITY.flush_forever(self.store))
 
     async def shutdown(self) -> None:
         if self._access_log is not None:
             self._access_log.flush()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        for task in (self._sweeper, self._activity):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sweeper = self._activity = None
+        with contextlib.suppress(Exception):  # the last counts, if the store still answers
+            await ACTIVITY.flush(self.store)
         await self.leases.close()
         if self.redis is not None:
             await self.redis.close()

@@ -18,6 +18,7 @@ from sessionhub.cli.reports import report
 from sessionhub.cli.server import migrate, serve
 from sessionhub.cli.sessions import sessions
 from sessionhub.cli.tokens import tokens
+from sessionhub.cli.top import top
 from sessionhub.cli.visitors import visitors
 
 
@@ -41,5 +42,6 @@ for command in (
     consumers,
     report,
     playlogs,
+    top,
 ):
     main.add_command(command)

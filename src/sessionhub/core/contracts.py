@@ -385,6 +385,14 @@ class StatsStore(abc.ABC):
     async def count_started(self, since_ms: int) -> dict[str, int]:
         """Sessions started at or after ``since_ms`` by API."""
 
+    @abc.abstractmethod
+    async def add_activity(self, counts: Sequence[tuple[int, str, int]]) -> None:
+        """Add (minute, name, count) to the per-minute activity every instance shares."""
+
+    @abc.abstractmethod
+    async def activity_since(self, minute: int) -> list[tuple[int, str, int]]:
+        """Every (minute, name, count) from ``minute`` on, oldest first."""
+
 
 class Store(
     SessionStore,

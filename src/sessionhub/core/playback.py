@@ -64,7 +64,7 @@ class PlaybackService:
         try:
             await self._accounts.check_entitled(account.id, content_id, content_type)
         except (ContentNotFoundError, NotEntitledError):
-            metrics.ADMISSIONS.labels("denied_not_entitled").inc()
+            metrics.admission("denied_not_entitled")
             raise
         timeout_s = (
             self._lease_timeout_s if account.lease_timeout_s is None else account.lease_timeout_s
@@ -86,7 +86,7 @@ class PlaybackService:
             ],
         )
         decision = await self._leases.admit(record, account.max_sessions, account.policy, now)
-        metrics.ADMISSIONS.labels("granted" if decision.admit else "denied_limit").inc()
+        metrics.admission("granted" if decision.admit else "denied_limit")
         if not decision.admit:
             raise SessionLimitReachedError(account.id, account.max_sessions, decision.conflicts)
         return Setup(record.id, timeout_s or None)

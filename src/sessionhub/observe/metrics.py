@@ -31,6 +31,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from sessionhub.core.leases import EXPIRED
 from sessionhub.core.records import Change, LiveState, Updater
 from sessionhub.core.timeline import Qoe
+from sessionhub.observe.activity import ACTIVITY
 
 T = TypeVar("T")
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
@@ -125,12 +126,20 @@ class HttpRecorder:
 
 def session_started(live: LiveState) -> None:
     SESSION_STARTS.labels(live.api).inc()
+    ACTIVITY.add(f"start:{live.api}")
     if live.state == "ended":  # written whole (an Adobe download): it started and ended
         session_ended(live.api, live.end_reason)
 
 
 def session_ended(api: str, reason: str | None, count: int = 1) -> None:
     SESSION_ENDS.labels(api, reason or "unknown").inc(count)
+    ACTIVITY.add(f"end:{api}:{reason or 'unknown'}", count)
+
+
+def admission(outcome: str) -> None:
+    """granted, denied_limit or denied_not_entitled."""
+    ADMISSIONS.labels(outcome).inc()
+    ACTIVITY.add(f"admission:{outcome}")
 
 
 def ends_written(rows: Iterable[tuple[str, str | None, int | None]]) -> None:
@@ -232,6 +241,7 @@ def play_logs_stored(kinds: Iterable[str], new: int, total: int) -> None:
     for kind, count in counts.items():
         PLAY_LOGS.labels(kind).inc(count)
     PLAY_LOG_DUPLICATES.inc(total - new)
+    ACTIVITY.add("playlogs", total)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sessionhub.core.contracts import StatsStore
 from sessionhub.stores.shared_sql import SharedSQL
 
@@ -23,3 +25,17 @@ class StatsQueries(SharedSQL, StatsStore):
             (since_ms,),
         )
         return {row[0]: int(row[1]) for row in rows}
+
+    async def add_activity(self, counts: Sequence[tuple[int, str, int]]) -> None:
+        upsert = (
+            "INSERT INTO activity (minute, name, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (minute, name) DO UPDATE SET value = activity.value + excluded.value"
+        )
+        await self._change([(upsert, count) for count in counts])
+
+    async def activity_since(self, minute: int) -> list[tuple[int, str, int]]:
+        rows = await self._all(
+            "SELECT minute, name, value FROM activity WHERE minute >= ? ORDER BY minute, name",
+            (minute,),
+        )
+        return [(int(row[0]), str(row[1]), int(row[2])) for row in rows]
