@@ -19,12 +19,15 @@ from sessionhub.core.engagement import EngagementService
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import MediaService
+from sessionhub.core.overview import OverviewService
 from sessionhub.core.passwords import FailureThrottle
 from sessionhub.core.playback import PlaybackService
 from sessionhub.core.playlogs import PlayLogRules, PlayLogService
 from sessionhub.core.sessions import SessionService
 from sessionhub.core.visitors import VisitorService
 from sessionhub.cors import CorsPolicy
+from sessionhub.dashboard import pages as dashboard
+from sessionhub.dashboard.auth import DashboardAuth
 from sessionhub.dialects.adobe import routes as adobe_routes
 from sessionhub.dialects.genesys import routes as genesys_routes
 from sessionhub.dialects.massivemusic import routes as massivemusic_routes
@@ -98,6 +101,8 @@ class SessionHub:
         rules = PlayLogRules(settings.playlog_max_age_days, settings.playlog_future_skew_s)
         self.playlogs = PlayLogService(self.store, self.clock, rules)
         self.cors = CorsPolicy(settings.cors_origins)
+        self.overview = OverviewService(self.store, self.sessions, self.clock)
+        dashboard_auth = DashboardAuth(settings.admin_token, settings.viewer_token, throttle)
         self._sweeper: asyncio.Task[None] | None = None
         self._activity: asyncio.Task[None] | None = None
         self._access_log = AccessLog(settings.log_format) if settings.access_log else None
@@ -122,6 +127,7 @@ class SessionHub:
                 *nuance_routes.mounts(self.engagement, self.clients, settings.oauth_token_ttl_s),
                 massivemusic_routes.mount(self.consumers, self.playlogs),
                 admin_routes.mount(self, settings.admin_token),
+                dashboard.mount(self, dashboard_auth),
                 *(
                     [metrics_route.mount(self.store, self.clock, operator_tokens)]
                     if settings.metrics
@@ -197,7 +203,7 @@ class SessionHub:
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], template)
             response = mount.render_error(SessionhubError("Internal server error"))
-        await send_response(send, response, edge)
+        await send_response(send, response, edge, receive)
         self._observe(scope, mount, template, response.status, began, rid)
 
     def _observe(

@@ -11,8 +11,9 @@ from typing import Literal
 import msgspec
 
 from sessionhub.core.errors import InvalidInputError
-from sessionhub.core.playlogs import REPORT_DIMENSIONS, ReportDimension
+from sessionhub.core.playlogs import REPORT_DIMENSIONS, PlayLogService, ReportDimension
 from sessionhub.core.records import ReportRow
+from sessionhub.web import Response
 
 ReportFormat = Literal["csv", "tsv", "json"]
 FORMATS: tuple[ReportFormat, ...] = ("csv", "tsv", "json")
@@ -81,3 +82,26 @@ async def _json(rows: AsyncIterator[ReportRow]) -> AsyncIterator[bytes]:
             parts = []
     parts.append(b"]\n")
     yield b"".join(parts)
+
+
+async def respond(playlogs: PlayLogService, query: dict[str, str]) -> Response:
+    """The report a query asks for (from, to, by, format) as a streamed response; bad
+    arguments raise ``InvalidInputError`` before the first byte (admin API and dashboard)."""
+    if "from" not in query or "to" not in query:
+        raise InvalidInputError("give from and to (YYYY-MM-DD, the end day included)")
+    fmt = query.get("format", "json")
+    if fmt not in FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}")
+    by = parse_dimensions(query.get("by", "track,country"))
+    start, end = parse_day(query["from"]), parse_day(query["to"], end=True)
+    rows = playlogs.report(start, end, by)
+    first = await anext(rows, None)  # surface bad arguments as 400 before streaming
+
+    async def all_rows() -> AsyncIterator[ReportRow]:
+        if first is not None:
+            yield first
+            async for row in rows:
+                yield row
+
+    stream = render(all_rows(), by, fmt)
+    return Response(200, media_type=MEDIA_TYPES[fmt], stream=stream)

@@ -8,6 +8,7 @@ query, headers, a size-checked body) fits in this module, so the hot path pays f
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -201,7 +202,12 @@ def decode_json(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
         raise msgspec.DecodeError("JSON is nested too deeply") from None
 
 
-async def send_response(send: Send, response: Response, extra: Headers) -> None:
+async def send_response(
+    send: Send, response: Response, extra: Headers, receive: Receive | None = None
+) -> None:
+    """Send ``response``. A streamed body stops once the client has gone, when ``receive`` is
+    given (the request body was read whole, so the next message can only be the disconnect):
+    an endless stream (server-sent events) ends with its reader."""
     headers: Headers = []
     if response.stream is None:
         headers.append((b"content-length", str(len(response.body)).encode()))
@@ -213,6 +219,16 @@ async def send_response(send: Send, response: Response, extra: Headers) -> None:
     if response.stream is None:
         await send({"type": "http.response.body", "body": response.body})
         return
-    async for chunk in response.stream:
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})
+    gone = asyncio.ensure_future(receive()) if receive is not None else None
+    try:
+        async for chunk in response.stream:
+            if gone is not None and gone.done():
+                return
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        if gone is not None:
+            gone.cancel()
+        aclose = getattr(response.stream, "aclose", None)
+        if aclose is not None:
+            await aclose()

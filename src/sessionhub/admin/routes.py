@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Protocol, get_args
 
 import msgspec
@@ -16,14 +15,14 @@ from sessionhub.core.errors import (
     SessionhubError,
 )
 from sessionhub.core.playlogs import PlayLogService
-from sessionhub.core.records import ReportRow, SessionStateName, Visitor
+from sessionhub.core.records import SessionStateName, Visitor
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
 from sessionhub.web import Mount, Request, Response, route
 from sessionhub.web_errors import error_headers, status_for
 
-PREFIX = "/admin"
+PREFIX = "/admin/api"  # the dashboard (sessionhub.dashboard) serves the rest of /admin
 MAX_PAGE = 1000
 _STATES = get_args(SessionStateName)
 _encode = msgspec.json.Encoder().encode
@@ -114,25 +113,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
 
     async def play_report(request: Request) -> Response:
         authorize(request)
-        query = request.query
-        if "from" not in query or "to" not in query:
-            raise InvalidInputError("give from and to (YYYY-MM-DD, the end day included)")
-        fmt = query.get("format", "json")
-        if fmt not in reports.FORMATS:
-            raise InvalidInputError(f"format must be one of {', '.join(reports.FORMATS)}")
-        by = reports.parse_dimensions(query.get("by", "track,country"))
-        start, end = reports.parse_day(query["from"]), reports.parse_day(query["to"], end=True)
-        rows = services.playlogs.report(start, end, by)
-        first = await anext(rows, None)  # surface bad arguments as 400 before streaming
-
-        async def all_rows() -> AsyncIterator[ReportRow]:
-            if first is not None:
-                yield first
-                async for row in rows:
-                    yield row
-
-        stream = reports.render(all_rows(), by, fmt)
-        return Response(200, media_type=reports.MEDIA_TYPES[fmt], stream=stream)
+        return await reports.respond(services.playlogs, request.query)
 
     routes = [
         route("GET", "/admin/api/reports/plays", play_report),

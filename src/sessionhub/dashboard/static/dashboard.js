@@ -1,0 +1,171 @@
+// sessionhub dashboard: fills the server-rendered pages with uPlot charts and live figures.
+// Charts are uPlot's own (series, stepped and bar paths); this file only shapes the data.
+"use strict";
+
+(function () {
+  const COLORS = { adobe: "#e53e3e", nagra: "#2b6cb0", genesys: "#38a169", nuance: "#805ad5" };
+  const charts = {};
+
+  function jsonOf(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function width(el) {
+    return Math.max(280, el.clientWidth || el.parentElement.clientWidth || 600);
+  }
+
+  function plot(name, el, opts, data) {
+    if (charts[name]) {
+      charts[name].setData(data);
+      return;
+    }
+    charts[name] = new uPlot(Object.assign({ width: width(el), height: 220 }, opts), data, el);
+  }
+
+  function seriesOf(names, colorOf, fill) {
+    return [{}].concat(names.map((name) => ({
+      label: name, stroke: colorOf(name), width: 2, fill: fill ? colorOf(name) + "22" : undefined,
+    })));
+  }
+
+  function setFigure(selector, text) {
+    document.querySelectorAll(selector).forEach((node) => { node.textContent = text; });
+  }
+
+  function showOverview(data) {
+    let all = 0;
+    for (const [api, count] of Object.entries(data.active)) {
+      setFigure(`[data-active="${api}"]`, String(count));
+      all += count;
+    }
+    setFigure('[data-active="all"]', String(all));
+    const q = data.qoe;
+    const fmt = {
+      time_to_start_p50_ms: (v) => (v / 1000).toFixed(2) + " s",
+      time_to_start_p95_ms: (v) => (v / 1000).toFixed(2) + " s",
+      rebuffer_ratio: (v) => (v * 100).toFixed(2) + " %",
+      exits_before_start_pct: (v) => v.toFixed(1) + " %",
+      error_sessions_pct: (v) => v.toFixed(1) + " %",
+      average_bitrate_bps: (v) => Math.round(v / 1000) + " kb/s",
+    };
+    for (const [key, show] of Object.entries(fmt)) {
+      setFigure(`[data-qoe="${key}"]`, q[key] === null ? "-" : show(q[key]));
+    }
+    setFigure('[data-qoe="sessions"]', `(${q.sessions})`);
+    const apis = Object.keys(data.concurrent);
+    const x = data.minutes;
+    const el = (name) => document.querySelector(`[data-chart="${name}"]`);
+    plot("concurrent", el("concurrent"), { series: seriesOf(apis, (a) => COLORS[a], true) },
+      [x].concat(apis.map((a) => data.concurrent[a])));
+    plot("starts", el("starts"), { series: seriesOf(apis, (a) => COLORS[a], false) },
+      [x].concat(apis.map((a) => data.starts[a])));
+    const outcomes = Object.keys(data.admissions);
+    const outcomeColor = (o) => (o === "granted" ? "#38a169" : o === "denied_limit" ? "#e53e3e" : "#d69e2e");
+    plot("admissions", el("admissions"), { series: seriesOf(outcomes, outcomeColor, false) },
+      [x].concat(outcomes.map((o) => data.admissions[o])));
+    plot("playlogs", el("playlogs"), { series: seriesOf(["play logs"], () => "#2b6cb0", true) },
+      [x, data.playlogs]);
+    setFigure("#updated", "updated " + new Date(data.at).toISOString().slice(11, 19) + " UTC");
+  }
+
+  function show24h(el) {
+    fetch(el.dataset.source, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((data) => {
+        if (!data) return;
+        const apis = Object.keys(data.concurrent);
+        plot("concurrent24", el, { series: seriesOf(apis, (a) => COLORS[a], true) },
+          [data.minutes].concat(apis.map((a) => data.concurrent[a])));
+      });
+  }
+
+  function overviewPage() {
+    const first = jsonOf("overview-data");
+    if (!first) return;
+    showOverview(first);
+    const day = document.querySelector('[data-chart="concurrent24"]');
+    show24h(day);
+    setInterval(() => show24h(day), 60000);
+    const live = document.getElementById("updated").dataset.live;
+    const source = new EventSource(live);
+    source.addEventListener("overview", (event) => showOverview(JSON.parse(event.data)));
+  }
+
+  // A session's timeline: playhead against client time, state bands, bitrate changes.
+  function timelinePage() {
+    const events = jsonOf("timeline-data");
+    const el = document.querySelector('[data-chart="timeline"]');
+    if (!events || !el || events.length === 0) return;
+    const t0 = events[0].ts;
+    const x = events.map((e) => (e.ts - t0) / 1000);
+    const playhead = events.map((e) => e.playhead);
+    const opening = { bufferStart: "buffering", pauseStart: "paused", adStart: "ad" };
+    const closing = {
+      buffering: ["play", "pauseStart", "sessionEnd", "sessionComplete"],
+      paused: ["play", "bufferStart", "sessionEnd", "sessionComplete"],
+      ad: ["adComplete", "adSkip", "adBreakComplete", "sessionEnd", "sessionComplete"],
+    };
+    const bands = { buffering: [], paused: [], ad: [] };
+    const open = { buffering: false, paused: false, ad: false };
+    events.forEach((e) => {
+      for (const state of Object.keys(open)) {
+        if (open[state] && closing[state].includes(e.type)) open[state] = false;
+      }
+      if (opening[e.type]) open[opening[e.type]] = true;
+      for (const state of Object.keys(open)) bands[state].push(open[state] ? 1 : 0);
+    });
+    const bitrate = events.map((e, i) => (e.type === "bitrateChange" ? playhead[i] : null));
+    const band = (label, color) => ({
+      label, scale: "band", stroke: color, fill: color, width: 0, paths: uPlot.paths.stepped({ align: 1 }),
+    });
+    plot("timeline", el, {
+      height: 260,
+      scales: { band: { range: [0, 1] } },
+      axes: [{ label: "seconds since sessionStart" }, { label: "playhead" }, { show: false, scale: "band" }],
+      series: [
+        {},
+        { label: "playhead", stroke: "#1d2330", width: 2 },
+        band("buffering", "rgba(229,62,62,0.35)"),
+        band("paused", "rgba(160,174,192,0.5)"),
+        band("ad", "rgba(214,158,46,0.45)"),
+        { label: "bitrate change", stroke: "#805ad5", width: 0, points: { show: true, size: 9, fill: "#805ad5" } },
+      ],
+    }, [x, playhead, bands.buffering, bands.paused, bands.ad, bitrate]);
+  }
+
+  // One person's sessions across every API on one time axis: a row per API.
+  function visitorPage() {
+    const spans = jsonOf("visitor-data");
+    const el = document.querySelector('[data-chart="visitor"]');
+    if (!spans || !el || spans.length === 0) return;
+    const now = Date.now();
+    const apis = Object.keys(COLORS);
+    const times = Array.from(new Set(spans.flatMap((s) => [s.start, s.end || now]))).sort((a, b) => a - b);
+    const rows = apis.map((api, index) => times.map((t) =>
+      spans.some((s) => s.api === api && s.start <= t && t <= (s.end || now)) ? index + 1 : null));
+    plot("visitor", el, {
+      scales: { y: { range: [0, apis.length + 1] } },
+      axes: [{}, { values: (u, ticks) => ticks.map((v) => apis[v - 1] || "") }],
+      series: [{}].concat(apis.map((api) => ({ label: api, stroke: COLORS[api], width: 8, spanGaps: false }))),
+    }, [times.map((t) => t / 1000)].concat(rows));
+  }
+
+  // Plays by territory as bars (uPlot's bar paths).
+  function playLogPage() {
+    const rows = jsonOf("territory-data");
+    const el = document.querySelector('[data-chart="territories"]');
+    if (!rows || !el || rows.length === 0) return;
+    const labels = rows.map((r) => r[0]);
+    plot("territories", el, {
+      scales: { x: { time: false, range: [-0.5, rows.length - 0.5] } },
+      axes: [{ values: (u, ticks) => ticks.map((v) => labels[v] || ""), space: 30 }, {}],
+      series: [{}, { label: "plays", fill: "#2b6cb0aa", stroke: "#2b6cb0", paths: uPlot.paths.bars({ size: [0.7] }) }],
+    }, [rows.map((_, i) => i), rows.map((r) => r[1])]);
+  }
+
+  overviewPage();
+  timelinePage();
+  visitorPage();
+  playLogPage();
+})();
