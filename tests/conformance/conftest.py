@@ -13,12 +13,25 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.server import Server, running_server
 
 NODE_DIR = Path(__file__).parent / "node"
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a headless Chromium as root on a machine with no network beyond loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 ADMIN = {"Authorization": "Bearer e2e-admin-token-1234"}
 
 
@@ -58,3 +71,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # Clients here send requests as fast as a test can: the play-log rate limit is for partners.
     with running_server(f"sqlite:///{path}", SESSIONHUB_PLAYLOG_RATE_PER_S="1000") as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if shutil.which(CHROMIUM) is None:
+        missing("Chromium", "apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    except ImportError:
+        missing("Playwright", "pip install playwright (the dev extra has it)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -16,20 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conformance.conftest import ADMIN, missing
+from tests.conformance.conftest import ADMIN
 from tests.server import Server, free_port
-
-CHROMIUM = "/usr/bin/chromium"
-# Flags for a headless Chromium as root on a machine with no network beyond loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +35,6 @@ def page_origin() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     static.shutdown()
     static.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        missing("Chromium", "apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415
-    except ImportError:
-        missing("Playwright", "pip install playwright (the dev extra has it)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_a_player_page_on_another_origin_plays_and_ends_with_a_beacon(

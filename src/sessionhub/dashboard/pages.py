@@ -32,7 +32,7 @@ PREFIX = "/admin"
 LIVE_EVERY_S = 2.0
 HTML = b"text/html; charset=utf-8"
 _STATIC = resources.files("sessionhub.dashboard").joinpath("static")
-_TYPES = {".js": b"text/javascript", ".css": b"text/css", ".html": HTML}
+_TYPES = {".js": b"text/javascript", ".css": b"text/css", ".svg": b"image/svg+xml"}
 _encode = msgspec.json.Encoder().encode
 
 
@@ -116,8 +116,8 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
         if not auth.enabled:
             return page("off.html", None, 403)
         visit = auth.log_in(form(request).get("token", ""), client_address(request) or "?")
-        if visit is None:
-            return page("login.html", None, 401, message="That token is not right.")
+        if visit is None:  # the form again (200: a page to show, not a challenge to answer)
+            return page("login.html", None, message="That token is not right.")
         return redirect(f"{PREFIX}/overview", auth.cookie(visit, request))
 
     async def log_out(request: Request, visit: Visit) -> Response:

@@ -16,7 +16,7 @@ from sessionhub.core.contracts import StatsStore
 from sessionhub.core.errors import StoreUnavailableError
 
 log = logging.getLogger(__name__)
-FLUSH_S = 5.0
+FLUSH_S = 1.0
 
 
 def minute_of(ms: int) -> int:

@@ -121,7 +121,7 @@
     });
     plot("timeline", el, {
       height: 260,
-      scales: { band: { range: [0, 1] } },
+      scales: { x: { time: false }, band: { range: [0, 1] } },
       axes: [{ label: "seconds since sessionStart" }, { label: "playhead" }, { show: false, scale: "band" }],
       series: [
         {},

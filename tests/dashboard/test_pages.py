@@ -1,0 +1,131 @@
+"""The dashboard through the real ASGI app on every configuration: the cookie, CSRF, roles, the
+live feed, the static files (and that the shipped uPlot is the npm registry's own)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+
+from sessionhub.app import SessionHub
+from sessionhub.settings import Settings
+from tests.conftest import ADMIN_TOKEN
+from tests.dialects.adobe.payloads import start
+from tests.server import running_server
+
+VIEWER_TOKEN = "dashboard-viewer-token"
+VENDOR = Path(__file__).resolve().parents[2] / "src/sessionhub/dashboard/static/vendor"
+NPM = Path(__file__).resolve().parents[1] / "conformance/node/node_modules/uplot/dist"
+
+
+@pytest.fixture
+def settings(configuration: dict[str, str]) -> Settings:
+    return Settings.from_env(
+        {}, admin_token=ADMIN_TOKEN, viewer_token=VIEWER_TOKEN, **configuration
+    )
+
+
+async def log_in(client: httpx.AsyncClient, token: str) -> str:
+    """Logs the client in; returns the CSRF token of the visit (from the logout form)."""
+    response = await client.post("/admin/login", data={"token": token})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/admin/overview"
+    page = await client.get("/admin/overview")
+    marker = 'name="csrf" value="'
+    return page.text.split(marker, 1)[1].split('"', 1)[0]
+
+
+@pytest.fixture
+async def browser(app: SessionHub) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sessionhub.test") as c:
+        yield c
+
+
+async def test_the_cookie_is_signed_httponly_strict_and_expires(
+    browser: httpx.AsyncClient,
+) -> None:
+    assert (await browser.get("/admin/overview")).headers["location"] == "/admin"
+    response = await browser.post("/admin/login", data={"token": ADMIN_TOKEN})
+    cookie = response.headers["set-cookie"]
+    for flag in ("HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=43200"):
+        assert flag in cookie
+    assert ADMIN_TOKEN not in cookie
+    browser.cookies.set("sessionhub_dashboard", "tampered." + cookie.split("=", 1)[1][:20])
+    assert (await browser.get("/admin/overview")).status_code == 303
+
+
+async def test_a_wrong_token_gets_the_form_again_then_is_throttled(
+    browser: httpx.AsyncClient,
+) -> None:
+    for _ in range(10):
+        wrong = await browser.post("/admin/login", data={"token": "guess"})
+        assert wrong.status_code == 200 and "That token is not right." in wrong.text
+    throttled = await browser.post("/admin/login", data={"token": ADMIN_TOKEN})
+    assert throttled.status_code == 429 and "retry-after" in throttled.headers
+
+
+async def test_ending_a_session_needs_the_admin_and_the_csrf_token(
+    app: SessionHub, browser: httpx.AsyncClient
+) -> None:
+    started = await browser.post("/api/v1/sessions", json=start())
+    sid = started.headers["location"].rsplit("/", 1)[1]
+    viewer_csrf = await log_in(browser, VIEWER_TOKEN)
+    refused = await browser.post(f"/admin/sessions/{sid}/end", data={"csrf": viewer_csrf})
+    assert refused.status_code == 403
+    csrf = await log_in(browser, ADMIN_TOKEN)
+    forged = await browser.post(f"/admin/sessions/{sid}/end", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    assert (await app.sessions.get(sid)).state == "active"
+    ended = await browser.post(f"/admin/sessions/{sid}/end", data={"csrf": csrf, "back": "//x"})
+    assert (ended.status_code, ended.headers["location"]) == (303, "/admin/sessions")
+    assert (await app.sessions.get(sid)).state == "ended"
+
+
+def test_the_live_feed_sends_the_overview_as_events(tmp_path: Path) -> None:
+    """Over a real server (httpx's ASGI transport reads a whole body before answering); the
+    feed ends when its reader goes (the access-log line is written when the response ends)."""
+    log_path = tmp_path / "access.log"
+    with (
+        log_path.open("wb") as log,
+        running_server(f"sqlite:///{tmp_path / 'live.db'}", stdout=log) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
+        client.post("/api/v1/sessions", json=start())
+        client.post("/admin/login", data={"token": "e2e-admin-token-1234"})
+        with client.stream("GET", "/admin/live") as feed:
+            assert feed.headers["content-type"] == "text/event-stream"
+            lines = feed.iter_lines()
+            while not (line := next(lines)).startswith("data: "):
+                pass
+            overview = msgspec.json.decode(line.removeprefix("data: "))
+            assert overview["active"]["adobe"] == 1
+            assert len(overview["minutes"]) == 60
+            while not (line := next(lines)).startswith("data: "):  # and again, by itself
+                pass
+        deadline = time.monotonic() + 10
+        while "GET /admin/live 200" not in log_path.read_text():
+            assert time.monotonic() < deadline, "the feed went on after its reader left"
+            time.sleep(0.1)
+
+
+async def test_static_files_are_cache_busted_and_uplot_is_npms_own(
+    browser: httpx.AsyncClient,
+) -> None:
+    await log_in(browser, ADMIN_TOKEN)
+    page = (await browser.get("/admin/overview")).text
+    src = page.split('<script src="', 1)[1].split('"', 1)[0]
+    assert src.startswith("/admin/static/vendor/uPlot.iife.min.js?v=")
+    response = await browser.get(src)
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    shipped = (VENDOR / "uPlot.iife.min.js").read_bytes()
+    assert response.content == shipped
+    if NPM.exists():  # after `npm ci` in tests/conformance/node (CI always runs it)
+        for name in ("uPlot.iife.min.js", "uPlot.min.css"):
+            npm = hashlib.sha256((NPM / name).read_bytes()).hexdigest()
+            assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == npm
