@@ -201,3 +201,38 @@ async def test_each_lapsed_lease_is_ended_once_at_its_expiry(
             assert record.live.ended_at == record.started_at + 1000
     finally:
         await store.close()
+
+
+async def test_every_instance_shows_the_same_global_overview(
+    database: str, hot_state_env: dict[str, str]
+) -> None:
+    """The dashboard's figures are the store's, not a process's: sessions started on each
+    instance show on all three alike, and equal what the admin API lists."""
+    tokens = await tenant(database, devices=4, limit=10)
+    with three_instances(database, **hot_state_env) as servers:
+        async with clients(servers) as (first, second, third):
+            for client, token in zip((first, second, third), tokens, strict=False):
+                answer = await client.post(
+                    "/srm/sessions", json=VOD, headers={"Client-Token": token}
+                )
+                assert "successResponse" in answer.json()
+            for client in (first, second, third, third):
+                assert (await client.post("/api/v1/sessions", json=start())).status_code == 201
+            listed = await first.get("/admin/api/sessions?state=active&limit=1000", headers=ADMIN)
+            by_api: dict[str, int] = {}
+            for session in listed.json()["sessions"]:
+                by_api[session["api"]] = by_api.get(session["api"], 0) + 1
+            assert by_api == {"nagra": 3, "adobe": 4}
+            seen = []
+            deadline = time.monotonic() + 10
+            for client in (first, second, third):
+                await client.post("/admin/login", data={"token": "e2e-admin-token-1234"})
+                while True:  # each instance writes its minute counts every second
+                    overview = (await client.get("/admin/overview.json")).json()
+                    starts = sum(sum(series) for series in overview["starts"].values())
+                    if starts == 7 or time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.2)
+                seen.append((overview["active"], starts))
+            expected = {"adobe": 4, "nagra": 3, "genesys": 0, "nuance": 0}
+            assert seen == [(expected, 7)] * 3
