@@ -348,8 +348,12 @@ async def test_rate_limit_and_replay_errors_use_the_wrapped_envelope(
     await app.consumers.add("partner-key", "partner-secret", ["GB"])
     url = f"http://sessionhub.test{path}&country=GB"
 
+    signed_at = str(int(time.time()))  # a replay repeats nonce and timestamp both
+
     async def send(nonce: str | None = None) -> httpx.Response:
-        oauth = Client("partner-key", client_secret="partner-secret", nonce=nonce)
+        oauth = Client(
+            "partner-key", client_secret="partner-secret", nonce=nonce, timestamp=signed_at
+        )
         uri, headers, _ = oauth.sign(
             url, http_method="POST", headers={"Content-Type": "application/json"}
         )

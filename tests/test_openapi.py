@@ -32,7 +32,7 @@ from tests.dialects.adobe.payloads import start
 from tests.fuzzing import SCALE, SUMMARY
 
 EXAMPLES = 12 * SCALE
-HOME = ("/admin", "/healthz", "/readyz", "/openapi.json")  # sessionhub's own, not for browsers
+HOME = ("/admin", "/metrics", "/healthz", "/readyz", "/openapi.json")  # sessionhub's own, not for browsers
 KNOWN: dict[str, str] = {}  # credentials and ids of the seeded world, for the auth hook
 STATUSES: dict[str, list[int]] = {}  # per operation, the status of each generated case
 
@@ -46,9 +46,12 @@ async def test_the_document_is_served_and_covers_every_route(client: httpx.Async
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
     }
     app = client._transport.app  # type: ignore[attr-defined]
+    # The dashboard's pages are HTML for people, not an API: tests/dashboard and the browser
+    # test (tests/conformance/test_dashboard_browser.py) cover them.
     served = {
         (route.method, _template(route.pattern.pattern))
         for mount in app.router._mounts
+        if mount.name != "dashboard"
         for route in mount.routes
     }
     # One route serves every Data Collection endpoint; the document lists each with its body.
