@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from sessionhub.app import SessionHub
+from sessionhub.core.records import PlayLog
 from sessionhub.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.dialects.adobe.payloads import start
@@ -129,3 +130,41 @@ async def test_static_files_are_cache_busted_and_uplot_is_npms_own(
         for name in ("uPlot.iife.min.js", "uPlot.min.css"):
             npm = hashlib.sha256((NPM / name).read_bytes()).hexdigest()
             assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == npm
+
+
+async def test_play_logs_by_territory_and_track_flag_unlicensed_territories(
+    app: SessionHub, browser: httpx.AsyncClient
+) -> None:
+    await app.consumers.add("partner", "partner-secret", ["GB"])
+    now = time.time_ns() // 1_000_000
+    logs = [
+        PlayLog(
+            "partner",
+            "subscription",
+            "u1",
+            country,
+            track,
+            now - 60_000 * n,
+            30,
+            "ua",
+            "stream",
+            None,
+            None,
+            None,
+            None,
+            now,
+        )
+        for n, (country, track) in enumerate([("GB", 7), ("GB", 8), ("US", 7)])
+    ]
+    await app.playlogs.record(logs)
+    await log_in(browser, VIEWER_TOKEN)
+    page = (await browser.get("/admin/playlogs")).text
+    assert 'data-flagged="partner/US"' in page and 'data-flagged="partner/GB"' not in page
+    territories = page.split('json" id="territory-data">', 1)[1].split("<", 1)[0]
+    assert msgspec.json.decode(territories) == [["GB", 2], ["US", 1]]
+    tracks = page.split('json" id="track-data">', 1)[1].split("<", 1)[0]
+    assert msgspec.json.decode(tracks) == [["7", 2], ["8", 1]]
+    csv_link = page.split('href="/admin/playlogs/report?', 1)[1].split('"', 1)[0]
+    report = await browser.get("/admin/playlogs/report?" + csv_link.replace("&amp;", "&"))
+    assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    assert report.text.splitlines()[0] == "track,country,plays,seconds"

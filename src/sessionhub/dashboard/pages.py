@@ -233,6 +233,7 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
             tracks=by_track[:50],
             outside=outside,
             chart=_encode([[str(r.keys["country"]), r.plays] for r in by_country[:30]]).decode(),
+            track_chart=_encode([[str(r.keys["track"]), r.plays] for r in by_track[:30]]).decode(),
             downloads={
                 fmt: f"{PREFIX}/playlogs/report?{urlencode({**download, 'format': fmt})}"
                 for fmt in reports.FORMATS

@@ -151,17 +151,22 @@
     }, [times.map((t) => t / 1000)].concat(rows));
   }
 
-  // Plays by territory as bars (uPlot's bar paths).
-  function playLogPage() {
-    const rows = jsonOf("territory-data");
-    const el = document.querySelector('[data-chart="territories"]');
-    if (!rows || !el || rows.length === 0) return;
+  // Plays by territory and by track as bars (uPlot's bar paths).
+  function barChart(name) {
+    const el = document.querySelector(`[data-chart="${name}"]`);
+    const rows = el ? jsonOf(el.dataset.sourceId) : null;
+    if (!rows || rows.length === 0) return;
     const labels = rows.map((r) => r[0]);
-    plot("territories", el, {
+    plot(name, el, {
       scales: { x: { time: false, range: [-0.5, rows.length - 0.5] } },
       axes: [{ values: (u, ticks) => ticks.map((v) => labels[v] || ""), space: 30 }, {}],
       series: [{}, { label: "plays", fill: "#2b6cb0aa", stroke: "#2b6cb0", paths: uPlot.paths.bars({ size: [0.7] }) }],
     }, [rows.map((_, i) => i), rows.map((r) => r[1])]);
+  }
+
+  function playLogPage() {
+    barChart("territories");
+    barChart("tracks");
   }
 
   overviewPage();
