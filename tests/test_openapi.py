@@ -32,7 +32,8 @@ from tests.dialects.adobe.payloads import start
 from tests.fuzzing import SCALE, SUMMARY
 
 EXAMPLES = 12 * SCALE
-HOME = ("/admin", "/metrics", "/healthz", "/readyz", "/openapi.json")  # sessionhub's own, not for browsers
+# sessionhub's own paths, not for browsers
+HOME = ("/admin", "/metrics", "/healthz", "/readyz", "/openapi.json")
 KNOWN: dict[str, str] = {}  # credentials and ids of the seeded world, for the auth hook
 STATUSES: dict[str, list[int]] = {}  # per operation, the status of each generated case
 
