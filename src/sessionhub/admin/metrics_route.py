@@ -6,13 +6,9 @@ from sessionhub.admin.auth import check_bearer
 from sessionhub.admin.routes import render_error
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import StatsStore
-from sessionhub.core.engagement import GENESYS, NUANCE
-from sessionhub.core.leases import API as NAGRA
-from sessionhub.core.media import API as ADOBE
+from sessionhub.core.overview import SESSION_APIS
 from sessionhub.observe import metrics
 from sessionhub.web import Mount, Request, Response, route
-
-SESSION_APIS = (ADOBE, NAGRA, GENESYS, NUANCE)  # MassiveMusic keeps play logs, not sessions
 
 
 def mount(store: StatsStore, clock: Clock, tokens: list[str | None]) -> Mount:

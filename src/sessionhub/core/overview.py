@@ -9,9 +9,13 @@ import msgspec
 
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import StatsStore
+from sessionhub.core.engagement import GENESYS, NUANCE
+from sessionhub.core.leases import API as PLAYBACK_API
+from sessionhub.core.media import API as MEDIA_API
 from sessionhub.core.sessions import SessionService, SessionView
 
-SESSION_APIS = ("adobe", "nagra", "genesys", "nuance")  # MassiveMusic keeps play logs
+# MassiveMusic keeps play logs, not sessions
+SESSION_APIS = (MEDIA_API, PLAYBACK_API, GENESYS, NUANCE)
 QOE_WINDOW_MS = 3_600_000
 QOE_SAMPLE = 1000  # the newest Adobe sessions of the window that QoE is computed over
 
