@@ -36,7 +36,7 @@ async def cpu_per_request(on: bool, requests: int) -> float:
     hub = SessionHub(settings)
     if on:
         devnull = Path("/dev/null").open("wb")  # noqa: ASYNC230, SIM115 (a bench)
-        hub._access_log = AccessLog("text", devnull)  # noqa: SLF001
+        hub._access_log = AccessLog("text", devnull)
     await hub.startup(sweep=False)
     sent: list[dict[str, Any]] = []
 
