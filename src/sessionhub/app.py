@@ -105,6 +105,7 @@ class SessionHub:
         dashboard_auth = DashboardAuth(settings.admin_token, settings.viewer_token, throttle)
         self._sweeper: asyncio.Task[None] | None = None
         self._activity: asyncio.Task[None] | None = None
+        self._metrics_flusher: asyncio.Task[None] | None = None
         self._access_log = AccessLog(settings.log_format) if settings.access_log else None
         self._http_metrics = metrics.HttpRecorder() if settings.metrics else None
         operator_tokens = [settings.admin_token, settings.viewer_token]
@@ -129,7 +130,11 @@ class SessionHub:
                 admin_routes.mount(self, settings.admin_token),
                 dashboard.mount(self, dashboard_auth),
                 *(
-                    [metrics_route.mount(self.store, self.clock, operator_tokens)]
+                    [
+                        metrics_route.mount(
+                            self.store, self.clock, operator_tokens, self._http_metrics
+                        )
+                    ]
                     if settings.metrics
                     else []
                 ),
@@ -147,16 +152,20 @@ class SessionHub:
                 self.sessions.sweep_forever(self.settings.sweep_interval_s)
             )
             self._activity = asyncio.create_task(ACTIVITY.flush_forever(self.store))
+            if self._http_metrics is not None:
+                self._metrics_flusher = asyncio.create_task(self._http_metrics.flush_forever())
 
     async def shutdown(self) -> None:
         if self._access_log is not None:
             self._access_log.flush()
-        for task in (self._sweeper, self._activity):
+        for task in (self._sweeper, self._activity, self._metrics_flusher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._sweeper = self._activity = None
+        self._sweeper = self._activity = self._metrics_flusher = None
+        if self._http_metrics is not None:
+            self._http_metrics.flush()
         with contextlib.suppress(Exception):  # the last counts, if the store still answers
             await ACTIVITY.flush(self.store)
         await self.leases.close()

@@ -3,6 +3,8 @@ every worker's counts (prometheus-client's multiprocess mode, set up by ``serve`
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.observe.metrics_reader import parse, value
@@ -17,9 +19,17 @@ def test_every_scrape_sums_both_workers(postgres_schema: str) -> None:
         with httpx.Client(base_url=server.url, limits=fresh, timeout=10) as client:
             for _ in range(40):
                 assert client.get("/healthz").status_code == 200
+            labels = {"dialect": "health", "route": "/healthz", "method": "GET"}
+            deadline = time.monotonic() + 10
+            while True:  # each worker hands its tallies over within a second
+                scraped = parse(client.get("/metrics", headers=ADMIN).text)
+                seen = value(scraped, "sessionhub_http_requests_total", status="200", **labels)
+                if seen == 40 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert seen == 40
             for _ in range(12):  # over fresh connections too, so scrapes reach both workers
                 scraped = parse(client.get("/metrics", headers=ADMIN).text)
-                labels = {"dialect": "health", "route": "/healthz", "method": "GET"}
                 assert (
                     value(scraped, "sessionhub_http_requests_total", status="200", **labels) == 40
                 )

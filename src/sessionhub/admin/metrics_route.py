@@ -11,9 +11,16 @@ from sessionhub.observe import metrics
 from sessionhub.web import Mount, Request, Response, route
 
 
-def mount(store: StatsStore, clock: Clock, tokens: list[str | None]) -> Mount:
+def mount(
+    store: StatsStore,
+    clock: Clock,
+    tokens: list[str | None],
+    recorder: metrics.HttpRecorder | None = None,
+) -> Mount:
     async def scrape(request: Request) -> Response:
         check_bearer(request, tokens)
+        if recorder is not None:  # this process's requests so far (other workers: each second)
+            recorder.flush()
         active = await store.count_active(clock.now_ms())  # global: every instance's sessions
         family = metrics.active_sessions_family(active, SESSION_APIS)
         body = metrics.exposition([metrics.Snapshot([family])])
