@@ -1,0 +1,76 @@
+"""Instructions a whole server spends per Adobe ping with metrics and the access log on or off:
+``sessionhub serve`` under ``valgrind --tool=callgrind``, pings sent one at a time from outside.
+
+    .venv/bin/python bench/observability_instructions.py on 500   # and: on 1500, off 500, off 1500
+
+Prints the mode, the number of pings and callgrind's instruction total; the per-request count
+is (total at 1500 - total at 500) / 1000, which drops start-up. Instruction counts do not
+depend on what else the machine is doing, unlike the wall-clock A/B of ``observability.py``.
+Needs valgrind (Debian package ``valgrind``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.dialects.adobe.payloads import event, start
+from tests.server import free_port
+
+
+def main() -> None:
+    mode, pings = sys.argv[1], int(sys.argv[2])
+    folder = tempfile.mkdtemp()
+    env = {
+        **os.environ,
+        "SESSIONHUB_DATABASE_URL": f"sqlite:///{folder}/bench.db",
+        "SESSIONHUB_LOG_LEVEL": "warning",
+    }
+    if mode == "off":
+        env.update(SESSIONHUB_METRICS="false", SESSIONHUB_ACCESS_LOG="false")
+    out = Path(folder) / "callgrind.out"
+    log = Path(folder) / "valgrind.log"
+    port = free_port()
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        "-m",
+        "sessionhub",
+        "serve",
+        "--port",
+        str(port),
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as errors:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            started = client.post("/api/v1/sessions", json=start(**{"media.length": 1e9}))
+            events = f"{started.headers['location']}/events"
+            for n in range(pings):
+                client.post(events, json=event("ping", 1000 + n * 1000, n))
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=120)
+    found = re.search(r"Collected : (\d+)", log.read_text())
+    print(mode, pings, found.group(1) if found else "no total (see the valgrind log)")
+
+
+if __name__ == "__main__":
+    main()
