@@ -2,15 +2,21 @@
 ``sessionhub serve`` under ``valgrind --tool=callgrind``, pings sent one at a time from outside.
 
     .venv/bin/python bench/observability_instructions.py on 500   # and: on 1500, off 500, off 1500
+    .venv/bin/python bench/observability_instructions.py on 640 64   # 64 connections at once
 
-Prints the mode, the number of pings and callgrind's instruction total; the per-request count
-is (total at 1500 - total at 500) / 1000, which drops start-up. Instruction counts do not
-depend on what else the machine is doing, unlike the wall-clock A/B of ``observability.py``.
+Prints the mode, the number of pings, the connections and callgrind's instruction total; the
+per-request count is (total at 1500 - total at 500) / 1000, which drops start-up. With several
+connections (a third argument) each pings its own session and the server shares commits
+between them, as under real load: the server under valgrind is ~50x slower than the client,
+so every commit carries as many pings as there are connections, and the count stays
+repeatable. Instruction counts do not depend on what else the machine is doing, unlike the
+wall-clock A/B of ``observability.py``.
 Needs valgrind (Debian package ``valgrind``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -30,6 +36,7 @@ from tests.server import free_port
 
 def main() -> None:
     mode, pings = sys.argv[1], int(sys.argv[2])
+    connections = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     folder = tempfile.mkdtemp()
     env = {
         **os.environ,
@@ -61,15 +68,26 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        with httpx.Client(base_url=url, timeout=30) as client:
-            started = client.post("/api/v1/sessions", json=start(**{"media.length": 1e9}))
-            events = f"{started.headers['location']}/events"
-            for n in range(pings):
-                client.post(events, json=event("ping", 1000 + n * 1000, n))
+        asyncio.run(ping(url, pings, connections))
         server.send_signal(signal.SIGINT)
         server.wait(timeout=120)
     found = re.search(r"Collected : (\d+)", log.read_text())
-    print(mode, pings, found.group(1) if found else "no total (see the valgrind log)")
+    print(mode, pings, connections, found.group(1) if found else "no total (see the valgrind log)")
+
+
+async def ping(url: str, pings: int, connections: int) -> None:
+    """``pings`` Adobe pings in all, from ``connections`` clients each on its own session."""
+    limits = httpx.Limits(max_connections=connections)
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+
+        async def one_session(share: int) -> None:
+            body = start(**{"media.length": 1e9})
+            started = await client.post("/api/v1/sessions", json=body)
+            events = f"{started.headers['location']}/events"
+            for n in range(share):
+                await client.post(events, json=event("ping", 1000 + n * 1000, n))
+
+        await asyncio.gather(*(one_session(pings // connections) for _ in range(connections)))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,11 @@ from sessionhub.core.clients import ClientService
 from sessionhub.core.clock import Clock, SystemClock
 from sessionhub.core.consumers import ConsumerService
 from sessionhub.core.contracts import LeaseStore, Store
+from sessionhub.core.delivery import DeliveryService
 from sessionhub.core.engagement import EngagementService
 from sessionhub.core.errors import SessionhubError
 from sessionhub.core.leases import DatabaseLeases
+from sessionhub.core.listeners import ListenerService
 from sessionhub.core.media import MediaService
 from sessionhub.core.overview import OverviewService
 from sessionhub.core.passwords import FailureThrottle
@@ -39,6 +41,9 @@ from sessionhub.observe.activity import ACTIVITY
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
 from sessionhub.stores.redis import RedisClient, RedisRequestGate
+from sessionhub.streaming import routes as streaming_routes
+from sessionhub.streaming.content import ContentMap
+from sessionhub.streaming.icecast_admin import IcecastAdmin
 from sessionhub.web import (
     ClientDisconnectedError,
     Mount,
@@ -75,7 +80,11 @@ class SessionHub:
         self.redis = RedisClient(settings.redis_url) if settings.redis_url else None
         self.gate = RedisRequestGate(self.redis) if self.redis else None
         self.leases = leases_for(self.redis, self.store, self.clock)
-        self.sessions = SessionService(self.store, self.clock, self.leases)
+        # Listeners of an Icecast whose sessions end elsewhere are disconnected through its
+        # admin API.
+        self.icecast_admin = IcecastAdmin(self.store, settings.icecast_admins())
+        ended = self.icecast_admin.sessions_ended
+        self.sessions = SessionService(self.store, self.clock, self.leases, on_end=ended)
         # One throttle for every password check: an address guessing at both endpoints counts once.
         throttle = FailureThrottle(
             self.clock, limit=settings.auth_failure_limit, window_s=settings.auth_failure_window_s
@@ -84,7 +93,15 @@ class SessionHub:
             self.store, self.clock, token_ttl_s=settings.token_ttl_s, throttle=throttle
         )
         self.playback = PlaybackService(
-            self.leases, self.accounts, self.clock, lease_timeout_s=settings.srm_lease_timeout_s
+            self.leases,
+            self.accounts,
+            self.clock,
+            lease_timeout_s=settings.srm_lease_timeout_s,
+            on_end=ended,
+        )
+        self.delivery = DeliveryService(self.leases, self.accounts, self.clock)
+        self.listeners = ListenerService(
+            self.accounts, self.playback, self.store, self.leases, self.clock
         )
         self.engagement = EngagementService(self.store, self.clock)
         self.clients = ClientService(
@@ -127,6 +144,13 @@ class SessionHub:
                 *genesys_routes.mounts(self.engagement),
                 *nuance_routes.mounts(self.engagement, self.clients, settings.oauth_token_ttl_s),
                 massivemusic_routes.mount(self.consumers, self.playlogs),
+                *streaming_routes.mounts(
+                    self.delivery,
+                    self.listeners,
+                    ContentMap(settings.streaming_content),
+                    session_name=settings.streaming_session_name,
+                    key=settings.streaming_key,
+                ),
                 admin_routes.mount(self, settings.admin_token),
                 dashboard.mount(self, dashboard_auth),
                 *(
@@ -164,6 +188,7 @@ class SessionHub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._sweeper = self._activity = self._metrics_flusher = None
+        await self.icecast_admin.drain()
         if self._http_metrics is not None:
             self._http_metrics.flush()
         with contextlib.suppress(Exception):  # the last counts, if the store still answers

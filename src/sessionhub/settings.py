@@ -13,10 +13,11 @@ from msgspec import Meta
 
 from sessionhub.core.media import MediaSettings
 from sessionhub.stores import UnsupportedURLError, mask_url, store_for_url
+from sessionhub.streaming.content import DEFAULT_RULES, ContentMap, ContentRuleError
 
 PREFIX = "SESSIONHUB_"
 Seconds = Annotated[float, Meta(gt=0)]
-SECRETS = ("admin_token", "viewer_token")
+SECRETS = ("admin_token", "viewer_token", "streaming_key")
 MIN_SECRET_LENGTH = 16
 
 
@@ -63,6 +64,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: Literal["text", "json"] = "text"
     # Prometheus metrics at /metrics (read with the admin or viewer token).
     metrics: bool = True
+    # Streaming servers asking before they serve (README "Enforcing limits at the streaming
+    # server"): rules from path to contentID, the query/cookie name of the SRM session id, a
+    # shared key they must present, and Icecast admin URLs (with the admin user and password)
+    # for disconnecting evicted listeners, comma-separated.
+    streaming_content: str = DEFAULT_RULES
+    streaming_session_name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "sessionId"
+    streaming_key: str | None = None
+    icecast_admin_urls: str = ""
 
     def __repr__(self) -> str:
         # Secrets never print: the admin token is starred, URL passwords too.
@@ -73,6 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         shown["database_url"] = mask_url(self.database_url)
         if self.redis_url is not None:
             shown["redis_url"] = mask_url(self.redis_url)
+        shown["icecast_admin_urls"] = ",".join(mask_url(url) for url in self.icecast_admins())
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     @classmethod
@@ -111,6 +121,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             store_for_url(settings.database_url)
         except (UnsupportedURLError, ValueError) as error:
             raise SettingsError(f"{PREFIX}DATABASE_URL: {error}") from None
+        try:
+            ContentMap(settings.streaming_content)
+        except ContentRuleError as error:
+            raise SettingsError(f"{PREFIX}STREAMING_CONTENT: {error}") from None
+        for url in settings.icecast_admins():
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise SettingsError(
+                    f"{PREFIX}ICECAST_ADMIN_URLS: {mask_url(url)} is not an http(s) URL"
+                )
         if settings.redis_url is not None and urlsplit(settings.redis_url).scheme not in (
             "redis",
             "rediss",
@@ -118,6 +137,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         ):
             raise SettingsError(f"{PREFIX}REDIS_URL: use redis://, rediss:// or unix://")
         return settings
+
+    def icecast_admins(self) -> list[str]:
+        return [url.strip() for url in self.icecast_admin_urls.split(",") if url.strip()]
 
     def media(self) -> MediaSettings:
         return MediaSettings(

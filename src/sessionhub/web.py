@@ -9,6 +9,7 @@ query, headers, a size-checked body) fits in this module, so the hot path pays f
 from __future__ import annotations
 
 import asyncio
+import http.cookies
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +50,16 @@ class Request:
             if key == name:
                 return str(value.decode("latin-1"))
         return None
+
+    def cookie(self, name: str) -> str | None:
+        """A cookie's value (None when absent or the header does not parse)."""
+        jar = http.cookies.SimpleCookie()
+        try:
+            jar.load(self.header(b"cookie") or "")
+        except http.cookies.CookieError:
+            return None
+        morsel = jar.get(name)
+        return None if morsel is None else morsel.value
 
     @property
     def query(self) -> dict[str, str]:

@@ -14,7 +14,7 @@ from sessionhub.core.admission import EVICTED, REPLACED
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.contracts import LeaseStore, Store
 from sessionhub.core.leases import DatabaseLeases, PlaybackState, lease
-from sessionhub.core.records import LeaseStatus, LiveState, SessionRecord
+from sessionhub.core.records import LeaseCheck, LeaseStatus, LiveState, SessionRecord
 from sessionhub.stores import store_for_url
 from sessionhub.stores.redis import RedisClient
 from sessionhub.stores.redis_leases import RedisLeases
@@ -230,6 +230,41 @@ async def test_without_keep_alive_a_session_lives_until_ended(
     live = await state_of(keeper, leases, record.id)
     assert (live.state, live.expires_at) == ("active", None)
     assert not (await leases.admit(keeper.record("d2"), 1, "deny", keeper.clock.now_ms())).admit
+
+
+async def test_a_check_reads_the_lease_as_a_streaming_server_needs_it(
+    keeper: Keeper, leases: LeaseStore
+) -> None:
+    """``check`` (a segment or listener check) answers live with whose session it is, and
+    ended with how, for every way a lease ends; it never changes anything."""
+    first, second = await two_live(keeper, leases)
+    now = keeper.clock.now_ms()
+    assert await leases.check(first.id, now) == LeaseCheck("live", None, "acme", "d1", "c1")
+    forever = keeper.record("d9", account="other", lease_ms=0)
+    assert (await leases.admit(forever, 1, "deny", now)).admit
+    assert await leases.end(second.id, "acme", now, "teardown") == LeaseStatus(
+        "ended", "teardown", changed=True
+    )
+    assert await leases.check(second.id, now) == LeaseCheck("ended", "teardown")
+    keeper.clock.advance(seconds=1)
+    third = keeper.record("d3")
+    assert (await leases.admit(third, 1, "evict-oldest", keeper.clock.now_ms())).admit
+    assert await leases.check(first.id, keeper.clock.now_ms()) == LeaseCheck("ended", EVICTED)
+    lapsed_at = keeper.clock.now_ms() + LEASE_MS
+    assert (await leases.check(third.id, lapsed_at - 1)).state == "live"
+    assert await leases.check(third.id, lapsed_at) == LeaseCheck("ended", "expired")
+    assert (await state_of(keeper, leases, third.id)).state == "active"  # changed nothing
+    keeper.clock.advance(seconds=86_400)
+    assert await leases.check(forever.id, keeper.clock.now_ms()) == LeaseCheck(
+        "live", None, "other", "d9", "c1"
+    )
+    assert await leases.check("no-such-id", now) == LeaseCheck("unknown")
+    adobe = LiveState("adobe", "active", None, None, now + 600_000, "idle", b"")
+    media = SessionRecord(
+        id=str(uuid.uuid4()), started_at=now, params={}, custom_metadata={}, live=adobe
+    )
+    await keeper.store.create_session(media, [])
+    assert await leases.check(media.id, now) == LeaseCheck("unknown")
 
 
 async def test_concurrent_admissions_admit_exactly_the_limit(

@@ -239,6 +239,23 @@ class AccountService:
         Raises ``TooManyRequestsError`` without checking the password once the account or the
         caller's ``address`` has failed too often (see ``FailureThrottle``).
         """
+        account = await self.check_password(username, password, address=address)
+        device = await self._store.get_device(account.id, device_id)
+        if device is None:
+            raise DeviceDisabledError(f"Device {device_id} is not registered to this account")
+        if not device.enabled:
+            raise DeviceDisabledError(f"Device {device_id} is disabled")
+        return await self.issue_token(account.id, device_id)
+
+    async def check_password(
+        self, username: str, password: str, *, address: str | None = None
+    ) -> Account:
+        """The enabled account whose credentials these are.
+
+        Raises ``NotAuthenticatedError`` for wrong ones, ``AccountDisabledError``, and
+        ``TooManyRequestsError`` without checking once the account or the caller's ``address``
+        has failed too often (see ``FailureThrottle``).
+        """
         keys = [f"account:{username}"] + ([f"address:{address}"] if address else [])
         self._throttle.check(*keys)
         account = await self._store.get_account(username)
@@ -249,12 +266,12 @@ class AccountService:
             raise NotAuthenticatedError("Wrong username or password")
         if not account.enabled:
             raise AccountDisabledError(f"Account {account.id} is disabled")
-        device = await self._store.get_device(account.id, device_id)
-        if device is None:
-            raise DeviceDisabledError(f"Device {device_id} is not registered to this account")
-        if not device.enabled:
-            raise DeviceDisabledError(f"Device {device_id} is disabled")
-        return await self.issue_token(account.id, device_id)
+        return account
+
+    async def token_account(self, token: str) -> str | None:
+        """The account a Client-Token was issued to, valid or not (revoked, expired)."""
+        found = await self._store.get_token(hash_token(token))
+        return None if found is None else found.account_id
 
     async def authenticate(self, token: str | None) -> Caller:
         """The account and device a Client-Token stands for, checked as of now.

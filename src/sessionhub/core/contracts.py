@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.records import (
@@ -17,6 +17,7 @@ from sessionhub.core.records import (
     Device,
     EventRecord,
     Identity,
+    LeaseCheck,
     LeaseStatus,
     PlayLog,
     ReportRow,
@@ -29,6 +30,12 @@ from sessionhub.core.records import (
 )
 
 Decide = Callable[[list[LiveSession]], AdmissionDecision]
+
+
+# Told the ids of playback sessions that ended other than by their own client's call (evicted,
+# replaced, ended by an operator), so that whatever still serves them stops: an Icecast
+# listener is disconnected (``sessionhub.streaming.icecast_admin``).
+EndHook = Callable[[list[str]], Awaitable[None]]
 
 
 class SessionStore(abc.ABC):
@@ -362,6 +369,11 @@ class LeaseStore(abc.ABC):
         self, session_id: str, account_id: str | None, now_ms: int, reason: str
     ) -> LeaseStatus:
         """End a live session now for ``reason``, durably; an ended one is left as it is."""
+
+    @abc.abstractmethod
+    async def check(self, session_id: str, now_ms: int) -> LeaseCheck:
+        """Whether the playback session's lease is live at ``now_ms``, read without changing
+        anything (a lapsed lease reads as ``ended``/``expired`` before any sweep)."""
 
     @abc.abstractmethod
     async def sweep(self, now_ms: int) -> int:

@@ -22,6 +22,7 @@ from sessionhub.core.contracts import LeaseStore, SessionStore
 from sessionhub.core.records import (
     AdmissionPolicy,
     Change,
+    LeaseCheck,
     LeaseStatus,
     LiveState,
     SessionRecord,
@@ -31,6 +32,7 @@ API = "nagra"  # the API whose sessions are leases with admission
 EXPIRED = "expired"
 
 UNKNOWN = LeaseStatus("unknown")
+UNKNOWN_LEASE = LeaseCheck("unknown")
 LIVE = LeaseStatus("live")
 
 
@@ -122,6 +124,9 @@ class DatabaseLeases(LeaseStore):
     ) -> LeaseStatus:
         return await self._store.update_session(session_id, ending(account_id, now_ms, reason))
 
+    async def check(self, session_id: str, now_ms: int) -> LeaseCheck:
+        return checked(await self._store.get_session(session_id), now_ms)
+
     async def sweep(self, now_ms: int) -> int:
         """Write down every lapsed lease, ``SWEEP_CHUNK`` rows per statement."""
         ended = 0
@@ -133,6 +138,17 @@ class DatabaseLeases(LeaseStore):
 
     async def current(self, records: list[SessionRecord], now_ms: int) -> list[SessionRecord]:
         return records  # the rows are the truth
+
+
+def checked(record: SessionRecord | None, now_ms: int) -> LeaseCheck:
+    """What a playback session's row says of its lease at ``now_ms``."""
+    if record is None or record.live.api != API:
+        return UNKNOWN_LEASE
+    if record.live.lapsed(now_ms):
+        return LeaseCheck("ended", record.live.expiry_reason)
+    if record.live.state == "ended":
+        return LeaseCheck("ended", record.live.end_reason)
+    return LeaseCheck("live", None, record.account_id, record.device_id, record.content_id)
 
 
 def ending(

@@ -18,7 +18,7 @@ from sessionhub.core.accounts import (
 )
 from sessionhub.core.admission import LiveSession
 from sessionhub.core.clock import Clock
-from sessionhub.core.contracts import LeaseStore
+from sessionhub.core.contracts import EndHook, LeaseStore
 from sessionhub.core.errors import SessionClosedError, SessionhubError, SessionNotFoundError
 from sessionhub.core.leases import PlaybackState, lease
 from sessionhub.core.records import SessionRecord
@@ -42,19 +42,39 @@ class SessionEndedError(SessionClosedError):
 class Setup(msgspec.Struct):
     session_id: str
     timeout_s: int | None  # None: keep-alive disabled for this session
+    ended: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (id, reason) it ended
 
 
 class PlaybackService:
     def __init__(
-        self, leases: LeaseStore, accounts: AccountService, clock: Clock, *, lease_timeout_s: int
+        self,
+        leases: LeaseStore,
+        accounts: AccountService,
+        clock: Clock,
+        *,
+        lease_timeout_s: int,
+        on_end: EndHook | None = None,
     ) -> None:
         self._leases = leases
         self._accounts = accounts
         self._clock = clock
         self._lease_timeout_s = lease_timeout_s
+        self._on_end = on_end
 
-    async def setup(self, caller: Caller, content_id: str, content_type: str) -> Setup:
+    async def setup(
+        self,
+        caller: Caller,
+        content_id: str,
+        content_type: str,
+        *,
+        origin: dict[str, str] | None = None,
+        keep_alive: bool = True,
+    ) -> Setup:
         """Check entitlement (the PAV step), then admit under the account's limit.
+
+        ``origin`` is recorded with the session's params (who serves it: an Icecast listener);
+        without ``keep_alive`` the lease never lapses and the session lives until ended (a
+        streaming server's connection, ended when it closes).
 
         Raises:
             ContentNotFoundError, NotEntitledError: the PAV step failed.
@@ -69,12 +89,14 @@ class PlaybackService:
         timeout_s = (
             self._lease_timeout_s if account.lease_timeout_s is None else account.lease_timeout_s
         )
+        if not keep_alive:
+            timeout_s = 0
         now = self._clock.now_ms()
         state = PlaybackState(account.id, caller.device_id, timeout_s * 1000)
         record = SessionRecord(
             id=str(uuid.uuid4()),
             started_at=now,
-            params={"contentID": content_id, "contentType": content_type},
+            params={"contentID": content_id, "contentType": content_type, **(origin or {})},
             custom_metadata={},
             live=lease(state, now),
             account_id=account.id,
@@ -89,7 +111,9 @@ class PlaybackService:
         metrics.admission("granted" if decision.admit else "denied_limit")
         if not decision.admit:
             raise SessionLimitReachedError(account.id, account.max_sessions, decision.conflicts)
-        return Setup(record.id, timeout_s or None)
+        if decision.end and self._on_end is not None:
+            await self._on_end([session_id for session_id, _ in decision.end])
+        return Setup(record.id, timeout_s or None, decision.end)
 
     async def keep_alive(self, caller: Caller, session_id: str) -> None:
         """Renew the lease. Raises ``SessionNotFoundError`` or ``SessionEndedError``."""

@@ -67,6 +67,17 @@ class LeaseStatus(msgspec.Struct, frozen=True):
     changed: bool = False
 
 
+class LeaseCheck(msgspec.Struct, frozen=True):
+    """A read of one playback lease, changing nothing (a streaming server's check): ``live``
+    with whose it is and what it plays; ``ended`` with ``reason``; or ``unknown``."""
+
+    state: Literal["live", "ended", "unknown"]
+    reason: str | None = None
+    account_id: str | None = None
+    device_id: str | None = None
+    content_id: str | None = None
+
+
 class SessionRecord(msgspec.Struct):
     """A whole session. ``account_id``/``device_id``/``content_id`` are set by APIs that know
     them (playback authorization), and are what admission counts by."""

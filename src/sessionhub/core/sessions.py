@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from sessionhub.core.clock import Clock
-from sessionhub.core.contracts import LeaseStore, Store
+from sessionhub.core.contracts import EndHook, LeaseStore, Store
 from sessionhub.core.engagement import GENESYS, NUANCE, describe
 from sessionhub.core.errors import SessionNotFoundError, StoreUnavailableError
 from sessionhub.core.leases import DatabaseLeases
@@ -61,10 +61,17 @@ class SessionService:
     """``leases`` keeps the live state of playback sessions (the database itself, or Redis):
     every read asks it for what the rows may not know yet."""
 
-    def __init__(self, store: Store, clock: Clock, leases: LeaseStore | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        leases: LeaseStore | None = None,
+        on_end: EndHook | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._leases = leases or DatabaseLeases(store)
+        self._on_end = on_end  # told of every session an operator ends
 
     async def list(
         self,
@@ -114,6 +121,8 @@ class SessionService:
         status = await self._leases.end(session_id, None, self._clock.now_ms(), OPERATOR)
         if status.state == "unknown":
             raise SessionNotFoundError(session_id)
+        if status.changed and self._on_end is not None:
+            await self._on_end([session_id])
         return status.changed
 
     async def expire_lapsed(self) -> int:

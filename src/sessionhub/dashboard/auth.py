@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.cookies
 import secrets
 from typing import Literal
 
@@ -77,7 +76,7 @@ class DashboardAuth:
 
     def visit(self, request: Request) -> Visit | None:
         """The visit of a valid, unexpired cookie, or None."""
-        value = _cookie(request, COOKIE)
+        value = request.cookie(COOKIE)
         if value is None:
             return None
         try:
@@ -95,13 +94,3 @@ class DashboardAuth:
             raise PermissionDeniedError("The viewer token can look, not change anything")
         if not hmac.compare_digest(form.get("csrf", "").encode(), visit.csrf.encode()):
             raise PermissionDeniedError("The form is stale or forged (CSRF check failed)")
-
-
-def _cookie(request: Request, name: str) -> str | None:
-    jar = http.cookies.SimpleCookie()
-    try:
-        jar.load(request.header(b"cookie") or "")
-    except http.cookies.CookieError:
-        return None
-    morsel = jar.get(name)
-    return None if morsel is None else morsel.value

@@ -29,6 +29,10 @@ REQUEST_ID_HEADER = b"x-request-id"
 _PLAIN_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 FLUSH_S = 0.25
 FLUSH_LINES = 512
+# time (to the second, then ms), method and route, status, duration (whole ms, hundredths),
+# dialect, request id
+_TEXT_LINE = b"%s.%03dZ %s %d %d.%02dms %s %s"
+_JSON_LINE = b'{"time":"%s.%03dZ",%s,"status":%d,"duration_ms":%d.%02d,%s,"request_id":"%s"}'
 
 
 # New ids: this process's random 8 hex digits, then a counter. Unique across processes and
@@ -45,35 +49,44 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> bytes:
     return f"{_PROCESS}{next(_COUNT) & 0xFFFFFFFF:08x}".encode()
 
 
-class AccessLine(msgspec.Struct):
-    time: str
-    method: str
-    route: str
-    status: int
-    duration_ms: float
-    dialect: str
-    request_id: str
-
-
 class AccessLog:
+    """Lines are made with ``bytes %`` from parts made once per route (method, template and
+    dialect, JSON-escaped for the JSON form): a line a request is then a single C-level format,
+    no float formatting and no encoder call, which is what keeps the log's cost per request
+    small (bench/observability_instructions.py counts it)."""
+
     def __init__(self, fmt: Literal["text", "json"], stream: BinaryIO | None = None) -> None:
         self._json = fmt == "json"
         self._stream = stream or sys.stdout.buffer
-        self._encode = msgspec.json.Encoder().encode
         self._lines: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
         self._second = -1
-        self._second_text = ""
+        self._second_text = b""
+        self._parts: dict[tuple[str, str, str], tuple[bytes, bytes]] = {}
 
     def write(
         self, method: str, route: str, status: int, seconds: float, dialect: str, rid: bytes
     ) -> None:
-        stamp = self._stamp()
-        ms = int(seconds * 100_000) / 100  # two decimals without round()'s cost
-        if self._json:
-            line = self._encode(AccessLine(stamp, method, route, status, ms, dialect, rid.decode()))
-        else:
-            line = f"{stamp} {method} {route} {status} {ms}ms {dialect} {rid.decode()}".encode()
+        key = (method, route, dialect)
+        parts = self._parts.get(key) or self._make_parts(key)
+        # The duration in ms with two decimals, from an integer: no float formatting.
+        whole, hundredths = divmod(int(seconds * 100_000), 100)
+        second, ms = divmod(time.time_ns() // 1_000_000, 1000)
+        if second != self._second:
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
+        # ``rid`` is plain by construction (``request_id``): safe in JSON without escaping.
+        template = _JSON_LINE if self._json else _TEXT_LINE
+        line = template % (
+            self._second_text,
+            ms,
+            parts[0],
+            status,
+            whole,
+            hundredths,
+            parts[1],
+            rid,
+        )
         self._lines.append(line)
         if len(self._lines) >= FLUSH_LINES:
             self.flush()
@@ -82,6 +95,19 @@ class AccessLog:
                 self._timer = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
             except RuntimeError:  # no loop (a direct call): write at once
                 self.flush()
+
+    def _make_parts(self, key: tuple[str, str, str]) -> tuple[bytes, bytes]:
+        method, route, dialect = key
+        if self._json:
+            text = msgspec.json.encode
+            parts = (
+                b'"method":%s,"route":%s' % (text(method), text(route)),
+                b'"dialect":%s' % text(dialect),
+            )
+        else:
+            parts = (f"{method} {route}".encode(), dialect.encode())
+        self._parts[key] = parts
+        return parts
 
     def flush(self) -> None:
         if self._timer is not None:
@@ -92,11 +118,3 @@ class AccessLog:
             self._stream.write(b"\n".join(self._lines))
             self._lines.clear()
             self._stream.flush()
-
-    def _stamp(self) -> str:
-        """ISO 8601 UTC with milliseconds; the part down to the second is made once a second."""
-        second, ms = divmod(time.time_ns() // 1_000_000, 1000)
-        if second != self._second:
-            self._second = second
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._second_text}.{ms:03d}Z"

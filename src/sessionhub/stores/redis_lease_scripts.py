@@ -163,6 +163,23 @@ return out
 """
 )
 
+# A streaming server's check, changing nothing (a lapsed lease is left to the sweep). ARGV: 3
+# now, 4 sid. {1, account, device, content} while live; else as ``ended_status``, or
+# {2, 'expired', expiry} for a lease that lapsed.
+CHECK = (
+    PRELUDE
+    + f"""
+local sid = ARGV[4]
+local info = redis.call('HMGET', P .. 's:' .. sid, 'a', 'd', 'c', 'm')
+if not info[1] then return ended_status(sid, '') end
+local expiry = redis.call('ZSCORE', P .. 'a:' .. info[1], sid)
+if tonumber(info[4]) > 0 and tonumber(expiry) <= tonumber(ARGV[3]) then
+  return {{2, '{EXPIRED}', expiry}}
+end
+return {{1, info[1], info[2], info[3]}}
+"""
+)
+
 # Undo an admission whose record could not be written: the session never existed.
 FORGET = (
     PRELUDE

@@ -46,13 +46,22 @@ from sessionhub.core.leases import (
     EXPIRED,
     SWEEP_CHUNK,
     DatabaseLeases,
+    checked,
     decode_state,
     ending,
 )
-from sessionhub.core.records import AdmissionPolicy, Change, LeaseStatus, LiveState, SessionRecord
+from sessionhub.core.records import (
+    AdmissionPolicy,
+    Change,
+    LeaseCheck,
+    LeaseStatus,
+    LiveState,
+    SessionRecord,
+)
 from sessionhub.stores.redis import RedisClient, redis_errors
 from sessionhub.stores.redis_lease_scripts import (
     ADMIT,
+    CHECK,
     END,
     ENDED_KEPT_MS,
     FORGET,
@@ -82,6 +91,7 @@ class RedisLeases(LeaseStore):
         self._end = redis.script(END)
         self._sweep = redis.script(SWEEP)
         self._look = redis.script(LOOK)
+        self._check = redis.script(CHECK)
         self._forget = redis.script(FORGET)
         self._restore = redis.script(RESTORE)
         self._rebuilding = asyncio.Lock()
@@ -165,6 +175,19 @@ class RedisLeases(LeaseStore):
         if status.changed:  # ended by this call: durable in the database before answering
             await self._store.update_session(session_id, ending(None, now_ms, reason))
         return status
+
+    async def check(self, session_id: str, now_ms: int) -> LeaseCheck:
+        result = await self._run(self._check, [now_ms, session_id])
+        code = int(result[0])
+        if code == 1:
+            account, device, content = (_text(value) for value in result[1:4])
+            return LeaseCheck("live", None, account, device or None, content or None)
+        if code == 2:
+            return LeaseCheck("ended", _text(result[1]))
+        # Not kept here: another API's session, one long over, or none; the row decides. An
+        # active row without a lease here ended so long ago that the note is gone.
+        found = checked(await self._store.get_session(session_id), now_ms)
+        return LeaseCheck("ended", EXPIRED) if found.state == "live" else found
 
     async def sweep(self, now_ms: int) -> int:
         """End every due lease in Redis and write the ends down while more are being popped.

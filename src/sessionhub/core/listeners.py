@@ -1,0 +1,128 @@
+"""Listeners of a streaming server as playback sessions: an Icecast listener connecting to a mount
+is admitted like an SRM setup, under its account's limit and policy, and its session lives as
+long as the connection (keep-alive disabled: the server says when it closes).
+
+Who the listener is comes from its credentials: a Client-Token (``?token=`` in the stream URL,
+naming account and device) or the account's username and password (HTTP basic auth on the
+stream URL; each connection is then a device of its own, unless ``?device=`` names a
+registered one). Where the session is served is recorded with it (``origin``): that is how a
+disconnection finds it and how an eviction reaches the listener.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from sessionhub.core.accounts import (
+    AccountService,
+    Caller,
+    ContentNotFoundError,
+    DeviceDisabledError,
+)
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import LeaseStore, SessionStore
+from sessionhub.core.errors import NotAuthenticatedError, NotFoundError
+from sessionhub.core.leases import API
+from sessionhub.core.playback import PlaybackService, Setup
+
+SERVER = "icecast.server"
+MOUNT = "icecast.mount"
+CLIENT = "icecast.client"
+DISCONNECTED = "disconnected"
+
+
+class Listener(msgspec.Struct, frozen=True):
+    server: str  # "host:port" as the streaming server names itself
+    mount: str  # the mount's path, without the listener's query
+    client: str  # the server's id of this connection
+    ip: str | None = None
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    device_id: str | None = None
+
+    def origin(self) -> dict[str, str]:
+        return {SERVER: self.server, MOUNT: self.mount, CLIENT: self.client}
+
+
+def origin_of(params: dict[str, object]) -> dict[str, str] | None:
+    """Where a session is served, if a streaming server's listener it is."""
+    found = {key: params.get(key) for key in (SERVER, MOUNT, CLIENT)}
+    if all(isinstance(value, str) for value in found.values()):
+        return {key: str(value) for key, value in found.items()}
+    return None
+
+
+class ListenerService:
+    def __init__(
+        self,
+        accounts: AccountService,
+        playback: PlaybackService,
+        store: SessionStore,
+        leases: LeaseStore,
+        clock: Clock,
+    ) -> None:
+        self._accounts = accounts
+        self._playback = playback
+        self._store = store
+        self._leases = leases
+        self._clock = clock
+
+    async def connect(self, listener: Listener, content_id: str | None) -> Setup:
+        """Admit the listener to ``content_id`` (None: the mount serves no known content).
+
+        Raises what an SRM setup raises: ``NotAuthenticatedError``, ``AccountDisabledError``,
+        ``DeviceDisabledError``, ``ContentNotFoundError``, ``NotEntitledError``,
+        ``SessionLimitReachedError``; and ``TooManyRequestsError`` for password guessing.
+        """
+        caller = await self._caller(listener)
+        if content_id is None:
+            raise ContentNotFoundError(f"The mount {listener.mount} serves no known content")
+        content = await self._accounts.get_content(content_id)
+        return await self._playback.setup(
+            caller,
+            content_id,
+            content.content_type,
+            origin=listener.origin(),
+            keep_alive=False,
+        )
+
+    async def disconnect(self, listener: Listener) -> int:
+        """End the session of the connection that closed; returns how many ended (0 or 1)."""
+        account_id = await self._account_of(listener)
+        if account_id is None:
+            return 0
+        now = self._clock.now_ms()
+        live = await self._store.list_sessions(
+            api=API, state="active", now_ms=now, account_id=account_id, limit=1000
+        )
+        ended = 0
+        for record in live:
+            if origin_of(record.params) == listener.origin():
+                status = await self._leases.end(record.id, account_id, now, DISCONNECTED)
+                ended += status.changed
+        return ended
+
+    async def _caller(self, listener: Listener) -> Caller:
+        if listener.token:
+            return await self._accounts.authenticate(listener.token)
+        if not listener.username:
+            raise NotAuthenticatedError("No credentials: give ?token= or a username and password")
+        account = await self._accounts.check_password(
+            listener.username, listener.password or "", address=listener.ip
+        )
+        if listener.device_id is None:
+            # A connection of its own: it never replaces another listener of the account.
+            return Caller(account, f"icecast:{listener.server}{listener.mount}#{listener.client}")
+        try:
+            device = await self._accounts.get_device(account.id, listener.device_id)
+        except NotFoundError:
+            device = None
+        if device is None or not device.enabled:
+            raise DeviceDisabledError(f"Device {listener.device_id} is not enabled on the account")
+        return Caller(account, device.device_id)
+
+    async def _account_of(self, listener: Listener) -> str | None:
+        if listener.token:
+            return await self._accounts.token_account(listener.token)
+        return listener.username or None

@@ -1,0 +1,1 @@
+"""Streaming servers (nginx, Icecast) asking sessionhub before they serve a byte."""

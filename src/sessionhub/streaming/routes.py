@@ -1,0 +1,130 @@
+"""What streaming servers call before they serve a byte.
+
+- ``GET /streaming/nginx/auth``: nginx's ``auth_request`` sub-request for each HLS/DASH playlist
+  or segment. nginx sends the original request's URI in ``X-Original-URI`` (the SRM session id
+  is in its query, or in a cookie of the same name, which the sub-request carries anyway) and
+  the request's headers (``Client-Token`` among them). 200 lets nginx serve; 401 and 403 make
+  nginx refuse with the same status. ``X-Sessionhub-Reason`` says why, for nginx's log.
+- ``POST /streaming/icecast/auth``: Icecast's URL authentication, ``listener_add`` and
+  ``listener_remove`` (form fields ``action``, ``server``, ``port``, ``client``, ``mount``
+  with the listener's query, ``user``, ``pass``, ``ip``). Icecast lets the listener in when the
+  answer carries ``icecast-auth-user: 1``; a refusal says why in ``icecast-auth-message``.
+
+With ``SESSIONHUB_STREAMING_KEY`` set, both need it (nginx: the ``X-Sessionhub-Key`` header;
+Icecast: ``?key=`` in the URL its config names), so that nobody but the operator's servers can
+check sessions or, worse, report listeners gone and free their slots.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from urllib.parse import parse_qsl
+
+from sessionhub.core.delivery import DeliveryService
+from sessionhub.core.errors import InvalidInputError, PermissionDeniedError, SessionhubError
+from sessionhub.core.listeners import Listener, ListenerService
+from sessionhub.core.playback import SessionLimitReachedError
+from sessionhub.streaming.content import ContentMap
+from sessionhub.web import Mount, Request, Response, client_address, route
+from sessionhub.web_errors import error_headers, status_for
+
+REASON_HEADER = b"x-sessionhub-reason"
+KEY_HEADER = b"x-sessionhub-key"
+ICECAST_ACCEPT = [(b"icecast-auth-user", b"1")]
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")  # a reason names paths: never let one end a header
+
+
+def mounts(
+    delivery: DeliveryService,
+    listeners: ListenerService,
+    contents: ContentMap,
+    *,
+    session_name: str,
+    key: str | None,
+) -> list[Mount]:
+    def check_key(given: str | None) -> None:
+        if key is not None and not hmac.compare_digest((given or "").encode(), key.encode()):
+            raise PermissionDeniedError("The streaming key is missing or wrong")
+
+    async def nginx_auth(request: Request) -> Response:
+        check_key(request.header(KEY_HEADER))
+        original = request.header(b"x-original-uri")
+        if original is None:
+            raise InvalidInputError(
+                "X-Original-URI is missing: set it to $request_uri in the auth location"
+            )
+        path, _, query = original.partition("?")
+        fields = dict(reversed(parse_qsl(query)))  # the first of a repeated name wins
+        session_id = fields.get(session_name) or request.cookie(session_name)
+        token = request.header(b"client-token") or fields.get("token")
+        verdict = await delivery.check(session_id, contents.content_for(path), token)
+        return Response(
+            200 if verdict.allowed else verdict.status,
+            b"",
+            [(REASON_HEADER, _UNPRINTABLE.sub("?", verdict.reason).encode())],
+            media_type=None,
+        )
+
+    async def icecast_auth(request: Request) -> Response:
+        check_key(request.query.get("key"))
+        form = dict(reversed(parse_qsl(request.body.decode("latin-1"))))
+        action = form.get("action", "")
+        if action not in ("listener_add", "listener_remove"):
+            return Response(200, media_type=None)  # mount_add/mount_remove: nothing to do
+        mount, _, query = form.get("mount", "").partition("?")
+        asked = dict(reversed(parse_qsl(query)))
+        if not mount.startswith("/") or not form.get("client"):
+            raise InvalidInputError("listener fields mount and client are required")
+        listener = Listener(
+            server=f"{form.get('server', '')}:{form.get('port', '')}",
+            mount=mount,
+            client=form["client"],
+            ip=form.get("ip") or client_address(request),
+            token=asked.get("token") or None,
+            username=form.get("user") or None,
+            password=form.get("pass") or None,
+            device_id=asked.get("device") or None,
+        )
+        if action == "listener_remove":
+            await listeners.disconnect(listener)
+            return Response(200, media_type=None)
+        await listeners.connect(listener, contents.content_for(mount))
+        return Response(200, b"", list(ICECAST_ACCEPT), media_type=None)
+
+    return [
+        Mount(
+            "/streaming/nginx",
+            [route("GET", "/streaming/nginx/auth", nginx_auth)],
+            render_nginx_error,
+            cors=False,
+            name="nginx",
+        ),
+        Mount(
+            "/streaming/icecast",
+            [route("POST", "/streaming/icecast/auth", icecast_auth)],
+            render_icecast_error,
+            cors=False,
+            name="icecast",
+        ),
+    ]
+
+
+def render_nginx_error(error: SessionhubError) -> Response:
+    """nginx passes 401 and 403 on and turns anything else into a 500 for the viewer; the
+    reason goes in a header nginx can log (``auth_request_set``) and in a plain-text body."""
+    return _plain(status_for(error), error, [])
+
+
+def render_icecast_error(error: SessionhubError) -> Response:
+    """Icecast refuses a listener whose answer lacks ``icecast-auth-user: 1`` and shows
+    ``icecast-auth-message`` in its log; the status is for sessionhub's own log and metrics."""
+    message = _UNPRINTABLE.sub("?", error.message).encode()
+    status = 403 if isinstance(error, SessionLimitReachedError) else status_for(error)
+    return _plain(status, error, [(b"icecast-auth-message", message)])
+
+
+def _plain(status: int, error: SessionhubError, extra: list[tuple[bytes, bytes]]) -> Response:
+    reason = _UNPRINTABLE.sub("?", error.message).encode()
+    headers = [(REASON_HEADER, reason), *extra, *error_headers(error)]
+    return Response(status, reason + b"\n", headers, media_type=b"text/plain; charset=utf-8")

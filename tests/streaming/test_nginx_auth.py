@@ -1,0 +1,140 @@
+"""``/streaming/nginx/auth`` (nginx ``auth_request``) through the real ASGI app, on every
+configuration: segments of a live SRM session pass; teardown, eviction, replacement, expiry,
+other content, another account's token, no session at all are refused."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sessionhub.app import SessionHub
+from sessionhub.core.clock import ManualClock
+from sessionhub.settings import Settings
+from tests.dialects.nagra.tenant import VOD, Tenant
+
+AUTH = "/streaming/nginx/auth"
+SEGMENT = "/hls/100001V3D/720p/seg-00042.ts"
+
+
+@pytest.fixture
+async def tenant(app: SessionHub, client: httpx.AsyncClient) -> Tenant:
+    return await Tenant(app, client).create(limit=2, policy="evict-oldest", lease_s=30)
+
+
+async def ask(client: httpx.AsyncClient, uri: str, **headers: str) -> tuple[int, str]:
+    response = await client.get(AUTH, headers={"X-Original-URI": uri, **headers})
+    return response.status_code, response.headers.get("x-sessionhub-reason", "")
+
+
+async def test_a_live_session_gets_its_segments_by_query_or_cookie(
+    tenant: Tenant, client: httpx.AsyncClient
+) -> None:
+    sid = await tenant.start("dev-1")
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}") == (200, "live")
+    assert await ask(client, f"/hls/100001V3D/index.m3u8?x=1&sessionId={sid}") == (200, "live")
+    assert await ask(client, SEGMENT, Cookie=f"sessionId={sid}") == (200, "live")
+    # the device's own token passes; HEAD (a player probing) is answered like GET
+    token = tenant.tokens["dev-1"]
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}", **{"Client-Token": token}) == (
+        200,
+        "live",
+    )
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}&token={token}") == (200, "live")
+    head = await client.head(AUTH, headers={"X-Original-URI": f"{SEGMENT}?sessionId={sid}"})
+    assert head.status_code == 200
+
+
+async def test_every_way_a_session_ends_refuses_its_next_segment(
+    tenant: Tenant, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    torn = await tenant.start("dev-1")
+    assert (await client.delete(f"/srm/sessions/{torn}", headers=tenant.auth("dev-1"))).is_success
+    assert await ask(client, f"{SEGMENT}?sessionId={torn}") == (403, "session ended: teardown")
+
+    replaced = await tenant.start("dev-2")
+    await tenant.start("dev-2")  # the same device starts something else
+    assert await ask(client, f"{SEGMENT}?sessionId={replaced}") == (
+        403,
+        "session ended: replaced",
+    )
+
+    clock.advance(seconds=1)
+    oldest = await tenant.start("dev-3")  # dev-2's second and dev-3's: the limit of 2
+    clock.advance(seconds=1)
+    await tenant.start("dev-4")  # evicts the oldest live one (dev-2's)
+    clock.advance(seconds=1)
+    await tenant.start("dev-1")  # evicts dev-3's
+    assert await ask(client, f"{SEGMENT}?sessionId={oldest}") == (403, "session ended: evicted")
+
+    lapsing = await tenant.start("dev-2")
+    assert (await ask(client, f"{SEGMENT}?sessionId={lapsing}"))[0] == 200
+    clock.advance(seconds=30)  # no keep-alive for a whole lease
+    assert await ask(client, f"{SEGMENT}?sessionId={lapsing}") == (403, "session ended: expired")
+
+
+async def test_refusals_say_why(tenant: Tenant, client: httpx.AsyncClient) -> None:
+    sid = await tenant.start("dev-1")
+    assert await ask(client, SEGMENT) == (401, "no session id")
+    assert await ask(client, f"{SEGMENT}?sessionId=no-such-session") == (403, "unknown session")
+    assert await ask(client, f"/hls/BTV_CH1_V/seg1.ts?sessionId={sid}") == (
+        403,
+        "the session plays other content than BTV_CH1_V",
+    )
+    # a dot segment never climbs from a covered folder into another content's
+    assert await ask(client, f"/hls/100001V3D/../BTV_CH1_V/seg1.ts?sessionId={sid}") == (
+        403,
+        "the path serves no known content",
+    )
+    assert await ask(client, f"/hls/seg1.ts?sessionId={sid}") == (
+        403,
+        "the path serves no known content",
+    )
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}&token=not-a-token") == (
+        401,
+        "Client-Token is not valid",
+    )
+    accounts = tenant.app.accounts
+    await accounts.add_account("OTHER", max_sessions=1, policy="deny", lease_timeout_s=None)
+    await accounts.add_device("OTHER", "tv")
+    stranger = (await accounts.issue_token("OTHER", "tv")).token
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}", **{"Client-Token": stranger}) == (
+        403,
+        "the token is another account's",
+    )
+    missing = await client.get(AUTH)
+    assert missing.status_code == 400 and "X-Original-URI" in missing.text
+    # a reason naming a path never carries a line break into a header
+    status, reason = await ask(client, f"/hls/a%0d%0aSet-Cookie:x/s.ts?sessionId={sid}")
+    assert status == 403 and "\r" not in reason and "\n" not in reason
+
+
+@pytest.mark.parametrize("configuration", ["sqlite"], indirect=True)
+async def test_with_a_streaming_key_only_the_operators_servers_may_ask(
+    configuration: dict[str, str], clock: ManualClock
+) -> None:
+    settings = Settings.from_env(
+        {},
+        streaming_key="k" * 32,
+        streaming_content="/live/news/=BTV_CH1_V,/hls/{contentID}/",
+        streaming_session_name="srm",
+        **configuration,
+    )
+    hub = SessionHub(settings, clock=clock)
+    await hub.startup(sweep=False)
+    try:
+        transport = httpx.ASGITransport(app=hub)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            tenant = await Tenant(hub, client).create()
+            sid = await tenant.start(
+                "dev-1", {"content": {"contentID": "BTV_CH1_V", "contentType": "LIVE"}}
+            )
+            uri = f"/live/news/index.m3u8?srm={sid}"
+            assert (await ask(client, uri))[0] == 403
+            assert (await ask(client, uri, **{"X-Sessionhub-Key": "wrong"}))[0] == 403
+            assert await ask(client, uri, **{"X-Sessionhub-Key": "k" * 32}) == (200, "live")
+            vod = await tenant.start("dev-2", VOD)
+            assert await ask(
+                client, f"/hls/100001V3D/a.ts?srm={vod}", **{"X-Sessionhub-Key": "k" * 32}
+            ) == (200, "live")
+    finally:
+        await hub.shutdown()
