@@ -1,0 +1,199 @@
+"""A real nginx (Debian's package) from ``deploy/nginx/sessionhub-hls.conf`` serves HLS segments
+only to live SRM sessions: served while live, refused after teardown, after eviction by another
+device at the limit and after the lease expired; and across three instances on PostgreSQL +
+Redis, where a session set up on one instance is enforced by an nginx pointed at another."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sessionhub.core.accounts import AccountService
+from sessionhub.core.clock import SystemClock
+from sessionhub.stores import store_for_url
+from tests.conformance.streaming_servers import running_nginx
+from tests.conftest import redis_url_for
+from tests.server import Server, running_server
+
+SEGMENT = b"\x47" + bytes(187)  # one MPEG-TS packet: what a segment starts with
+PLAYLIST = b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg-0.ts\n#EXT-X-ENDLIST\n"
+VOD = {"content": {"contentID": "100001V3D", "contentType": "COD"}}
+
+
+@pytest.fixture(scope="module")
+def streams(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("streams")
+    for content in ("100001V3D", "BTV_CH1_V"):
+        folder = root / "hls" / content
+        folder.mkdir(parents=True)
+        (folder / "index.m3u8").write_bytes(PLAYLIST)
+        (folder / "seg-0.ts").write_bytes(SEGMENT)
+    for path in [root, *root.rglob("*")]:  # readable by nginx's workers whoever they run as
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
+
+
+async def tenant(database_url: str) -> dict[str, str]:
+    """ACME: 2 streams, the oldest evicted at the limit; SHORT: leases of 1 s."""
+    store = store_for_url(database_url)
+    await store.open()
+    try:
+        accounts = AccountService(store, SystemClock())
+        await accounts.add_account("ACME", max_sessions=2, policy="evict-oldest")
+        await accounts.add_account("SHORT", max_sessions=2, lease_timeout_s=1)
+        for content, kind in (("100001V3D", "COD"), ("BTV_CH1_V", "LIVE")):
+            await accounts.add_content(content, kind)
+        tokens = {}
+        for account in ("ACME", "SHORT"):
+            await accounts.entitle(account, "100001V3D")
+            for n in (1, 2, 3):
+                device = f"{account.lower()}-{n}"
+                await accounts.add_device(account, device)
+                tokens[device] = (await accounts.issue_token(account, device)).token
+        return tokens
+    finally:
+        await store.close()
+
+
+async def setup(client: httpx.AsyncClient, token: str) -> str:
+    answer = await client.post("/srm/sessions", json=VOD, headers={"Client-Token": token})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["successResponse"]["sessionId"])
+
+
+async def fetch(viewer: httpx.AsyncClient, sid: str | None, path: str = "seg-0.ts") -> int:
+    query = {"sessionId": sid} if sid else {}
+    answer = await viewer.get(f"/hls/100001V3D/{path}", params=query)
+    if answer.status_code == 200:
+        assert answer.content == (SEGMENT if path.endswith(".ts") else PLAYLIST)
+    return answer.status_code
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(f"sqlite:///{tmp_path / 'hub.db'}") as server:
+        yield server
+
+
+async def test_segments_are_served_to_live_sessions_only(
+    sqlite_server: Server, streams: Path
+) -> None:
+    tokens = await tenant(sqlite_server.database_url)
+    with running_nginx([sqlite_server.url], streams) as nginx:
+        async with (
+            httpx.AsyncClient(base_url=sqlite_server.url) as srm,
+            httpx.AsyncClient(base_url=nginx) as viewer,
+        ):
+            live = await setup(srm, tokens["acme-1"])
+            assert await fetch(viewer, live, "index.m3u8") == 200
+            assert await fetch(viewer, live) == 200
+            by_cookie = await viewer.get(
+                "/hls/100001V3D/seg-0.ts", headers={"Cookie": f"sessionId={live}"}
+            )
+            assert by_cookie.status_code == 200
+            with_token = await viewer.get(
+                "/hls/100001V3D/seg-0.ts",
+                params={"sessionId": live},
+                headers={"Client-Token": tokens["short-1"]},  # another account's device
+            )
+            assert with_token.status_code == 403
+            assert with_token.headers["x-sessionhub-reason"] == "the token is another account's"
+            assert await fetch(viewer, None) == 401
+            other = await viewer.get("/hls/BTV_CH1_V/seg-0.ts", params={"sessionId": live})
+            assert other.status_code == 403
+
+            # torn down: the very next segment is refused
+            head = {"Client-Token": tokens["acme-1"]}
+            assert (await srm.delete(f"/srm/sessions/{live}", headers=head)).status_code == 200
+            refused = await viewer.get("/hls/100001V3D/seg-0.ts", params={"sessionId": live})
+            assert refused.status_code == 403
+            assert refused.headers["x-sessionhub-reason"] == "session ended: teardown"
+
+            # evicted by another device at the limit
+            oldest = await setup(srm, tokens["acme-1"])
+            await asyncio.sleep(0.01)
+            await setup(srm, tokens["acme-2"])
+            assert await fetch(viewer, oldest) == 200
+            await setup(srm, tokens["acme-3"])
+            evicted = await viewer.get("/hls/100001V3D/seg-0.ts", params={"sessionId": oldest})
+            assert evicted.status_code == 403
+            assert evicted.headers["x-sessionhub-reason"] == "session ended: evicted"
+
+            # expired: no keep-alive within the lease of 1 s
+            lapsing = await setup(srm, tokens["short-1"])
+            assert await fetch(viewer, lapsing) == 200
+            await asyncio.sleep(1.2)
+            expired = await viewer.get("/hls/100001V3D/seg-0.ts", params={"sessionId": lapsing})
+            assert expired.status_code == 403
+            assert expired.headers["x-sessionhub-reason"] == "session ended: expired"
+
+
+async def test_cached_answers_refuse_within_the_cache_time(
+    sqlite_server: Server, streams: Path
+) -> None:
+    """With the config's cache lines on, a yes is reused for 2 s (up to 3 s: nginx counts whole
+    seconds): a torn-down session is refused within that, never later."""
+    tokens = await tenant(sqlite_server.database_url)
+    with running_nginx([sqlite_server.url], streams, cache=True) as nginx:
+        async with (
+            httpx.AsyncClient(base_url=sqlite_server.url) as srm,
+            httpx.AsyncClient(base_url=nginx) as viewer,
+        ):
+            sid = await setup(srm, tokens["acme-1"])
+            assert await fetch(viewer, None) == 401
+            assert await fetch(viewer, sid) == 200  # now cached
+            head = {"Client-Token": tokens["acme-1"]}
+            assert (await srm.delete(f"/srm/sessions/{sid}", headers=head)).status_code == 200
+            ended = time.monotonic()
+            served_from_cache = 0
+            while await fetch(viewer, sid) == 200:
+                served_from_cache += 1
+                # nginx keeps time in whole seconds: 2 s of validity last up to 3 s
+                assert time.monotonic() - ended < 3.2, "a cached yes outlived the cache time"
+                await asyncio.sleep(0.1)
+            assert served_from_cache > 0  # the cache is on: the yes was reused after teardown
+            assert await fetch(viewer, sid) == 403
+
+
+@contextlib.contextmanager
+def three_instances(url: str, **env: str) -> Iterator[list[Server]]:
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(running_server(url, **env)) for _ in range(3)]
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield from redis_url_for(request)
+
+
+@pytest.mark.slow
+async def test_an_nginx_on_one_instance_enforces_sessions_of_the_others(
+    postgres_schema: str, streams: Path, redis_url: str
+) -> None:
+    tokens = await tenant(postgres_schema)
+    with contextlib.ExitStack() as stack:
+        a, b, c = stack.enter_context(
+            three_instances(postgres_schema, SESSIONHUB_REDIS_URL=redis_url)
+        )
+        nginx = stack.enter_context(running_nginx([c.url], streams))
+        async with (
+            httpx.AsyncClient(base_url=a.url) as on_a,
+            httpx.AsyncClient(base_url=b.url) as on_b,
+            httpx.AsyncClient(base_url=nginx) as viewer,
+        ):
+            first = await setup(on_a, tokens["acme-1"])
+            assert await fetch(viewer, first) == 200
+            await asyncio.sleep(0.01)
+            second = await setup(on_b, tokens["acme-2"])
+            await setup(on_a, tokens["acme-3"])  # evicts the first, decided on A
+            assert await fetch(viewer, first) == 403
+            assert await fetch(viewer, second) == 200
+            head = {"Client-Token": tokens["acme-2"]}
+            assert (await on_b.delete(f"/srm/sessions/{second}", headers=head)).is_success
+            assert await fetch(viewer, second) == 403
