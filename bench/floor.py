@@ -40,7 +40,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
     try:
-        if scope["path"].startswith("/srm/"):
+        if scope["path"].startswith("/streaming/"):  # a streaming server's check: yes
+            status, headers, reply = 200, [(b"content-length", b"0")], b""
+        elif scope["path"].startswith("/srm/"):
             if scope["method"] == "POST":
                 setup_decoder.decode(body)
                 status, headers, reply = 200, _json_headers(_SRM_OK), _SRM_OK

@@ -230,8 +230,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median kept)")
     parser.add_argument(
         "--only",
-        default="sessionStart,ping,srmSetup,keepalive,playlogs",
-        help="comma-separated scenarios: sessionStart, ping, srmSetup, keepalive, playlogs",
+        default="sessionStart,ping,streamCheck,srmSetup,keepalive,playlogs",
+        help="comma-separated scenarios: sessionStart, ping, streamCheck, srmSetup, keepalive,"
+        " playlogs",
     )
     parser.add_argument(
         "--database",
@@ -270,6 +271,8 @@ def main() -> None:
             scenarios = {
                 "sessionStart": ("session_start.lua", ()),
                 "ping": ("ping.lua", (str(sids_file),)),
+                # nginx's check of each segment against the live SRM sessions
+                "streamCheck": ("stream_check.lua", (str(live_file),)),
                 # keep-alive first: setup replaces each device's session, ending those
                 "keepalive": ("srm_keepalive.lua", (str(live_file),)),
                 "srmSetup": ("srm_setup.lua", (str(tokens_file),)),

@@ -33,7 +33,7 @@ from tests.fuzzing import SCALE, SUMMARY
 
 EXAMPLES = 12 * SCALE
 # sessionhub's own paths, not for browsers
-HOME = ("/admin", "/metrics", "/healthz", "/readyz", "/openapi.json")
+HOME = ("/admin", "/metrics", "/healthz", "/readyz", "/openapi.json", "/streaming")
 KNOWN: dict[str, str] = {}  # credentials and ids of the seeded world, for the auth hook
 STATUSES: dict[str, list[int]] = {}  # per operation, the status of each generated case
 

@@ -109,7 +109,8 @@ def _operation(op: Operation, schema_of: dict[int, Any]) -> dict[str, Any]:
     elif op.answer is not None:
         answer["content"] = {op.answer_media_type: {"schema": schema_of[id(op.answer)]}}
     responses: dict[str, Any] = {str(op.status): answer}
-    error = {"description": "Error", "content": {JSON: {"schema": schema_of[id(op.dialect.error)]}}}
+    error_content = {op.dialect.error_media_type: {"schema": schema_of[id(op.dialect.error)]}}
+    error = {"description": "Error", "content": error_content}
     for status in op.dialect.error_statuses:
         responses.setdefault(str(status), error)
     for status, kind in op.extra_statuses.items():

@@ -10,7 +10,8 @@ from sessionhub.core import views
 from sessionhub.core.accounts import IssuedToken
 from sessionhub.core.records import Content, Device
 from sessionhub.core.sessions import SessionDetail
-from sessionhub.openapi.shapes import ADMIN, HEALTH, Operation, Status
+from sessionhub.openapi.shapes import ADMIN, HEALTH, STREAMING, Operation, Status
+from sessionhub.streaming.schemas import IcecastAuthForm
 
 
 def admin_operations() -> list[Operation]:
@@ -174,6 +175,22 @@ def admin_operations() -> list[Operation]:
             body=admin_accounts.NewContent,
             status=201,
             answer=Content,
+        ),
+        Operation(
+            "GET",
+            "/streaming/nginx/auth",
+            "nginx auth_request: may this playlist or segment be served? (200, else 401/403)",
+            STREAMING,
+            headers=(("X-Original-URI", True), ("X-Sessionhub-Key", False)),
+        ),
+        Operation(
+            "POST",
+            "/streaming/icecast/auth",
+            "Icecast URL authentication: listener_add (admitted with icecast-auth-user: 1)"
+            " and listener_remove",
+            STREAMING,
+            form=IcecastAuthForm,
+            query=(("key", False, str),),
         ),
         Operation(
             "GET",

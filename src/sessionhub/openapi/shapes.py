@@ -56,6 +56,7 @@ class Dialect:
     error: Any
     error_statuses: tuple[int, ...]
     security: tuple[str, ...] = ()
+    error_media_type: str = JSON
 
 
 ADOBE = Dialect("adobe", adobe_errors.ApiError, (400, 404, 405, 410, 413, 415, 503))
@@ -71,6 +72,8 @@ ADMIN = Dialect(
     "admin", admin_routes.ErrorEnvelope, (400, 401, 403, 404, 405, 409, 413, 503), ("admin",)
 )
 HEALTH = Dialect("health", admin_routes.ErrorEnvelope, (503,))
+# Streaming servers read statuses and headers; the reason is plain text (and a header).
+STREAMING = Dialect("streaming", str, (400, 401, 403, 404, 429, 503), (), "text/plain")
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,19 @@ import hmac
 import re
 from urllib.parse import parse_qsl
 
+import msgspec
+
 from sessionhub.core.delivery import DeliveryService
 from sessionhub.core.errors import InvalidInputError, PermissionDeniedError, SessionhubError
 from sessionhub.core.listeners import Listener, ListenerService
 from sessionhub.core.playback import SessionLimitReachedError
 from sessionhub.streaming.content import ContentMap
+from sessionhub.streaming.schemas import IcecastAuthForm
 from sessionhub.web import Mount, Request, Response, client_address, route
 from sessionhub.web_errors import error_headers, status_for
 
 REASON_HEADER = b"x-sessionhub-reason"
+PLAIN = b"text/plain; charset=utf-8"
 KEY_HEADER = b"x-sessionhub-key"
 ICECAST_ACCEPT = [(b"icecast-auth-user", b"1")]
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")  # a reason names paths: never let one end a header
@@ -59,34 +63,35 @@ def mounts(
         session_id = fields.get(session_name) or request.cookie(session_name)
         token = request.header(b"client-token") or fields.get("token")
         verdict = await delivery.check(session_id, contents.content_for(path), token)
-        return Response(
-            200 if verdict.allowed else verdict.status,
-            b"",
-            [(REASON_HEADER, _UNPRINTABLE.sub("?", verdict.reason).encode())],
-            media_type=None,
-        )
+        reason = _UNPRINTABLE.sub("?", verdict.reason).encode()
+        if verdict.allowed:
+            return Response(200, b"", [(REASON_HEADER, reason)], media_type=None)
+        return Response(verdict.status, reason + b"\n", [(REASON_HEADER, reason)], media_type=PLAIN)
 
     async def icecast_auth(request: Request) -> Response:
         check_key(request.query.get("key"))
-        form = dict(reversed(parse_qsl(request.body.decode("latin-1"))))
-        action = form.get("action", "")
-        if action not in ("listener_add", "listener_remove"):
+        fields = dict(reversed(parse_qsl(request.body.decode("latin-1"))))
+        try:
+            form = msgspec.convert(fields, IcecastAuthForm)
+        except msgspec.ValidationError as error:
+            raise InvalidInputError(str(error)) from None
+        if form.action not in ("listener_add", "listener_remove"):
             return Response(200, media_type=None)  # mount_add/mount_remove: nothing to do
-        mount, _, query = form.get("mount", "").partition("?")
+        mount, _, query = form.mount.partition("?")
         asked = dict(reversed(parse_qsl(query)))
-        if not mount.startswith("/") or not form.get("client"):
+        if not mount.startswith("/") or not form.client:
             raise InvalidInputError("listener fields mount and client are required")
         listener = Listener(
-            server=f"{form.get('server', '')}:{form.get('port', '')}",
+            server=f"{form.server}:{form.port}",
             mount=mount,
-            client=form["client"],
-            ip=form.get("ip") or client_address(request),
+            client=form.client,
+            ip=form.ip or client_address(request),
             token=asked.get("token") or None,
-            username=form.get("user") or None,
-            password=form.get("pass") or None,
+            username=form.user or None,
+            password=form.password or None,
             device_id=asked.get("device") or None,
         )
-        if action == "listener_remove":
+        if form.action == "listener_remove":
             await listeners.disconnect(listener)
             return Response(200, media_type=None)
         await listeners.connect(listener, contents.content_for(mount))
@@ -127,4 +132,4 @@ def render_icecast_error(error: SessionhubError) -> Response:
 def _plain(status: int, error: SessionhubError, extra: list[tuple[bytes, bytes]]) -> Response:
     reason = _UNPRINTABLE.sub("?", error.message).encode()
     headers = [(REASON_HEADER, reason), *extra, *error_headers(error)]
-    return Response(status, reason + b"\n", headers, media_type=b"text/plain; charset=utf-8")
+    return Response(status, reason + b"\n", headers, media_type=PLAIN)
