@@ -32,6 +32,12 @@ def test_values_come_from_prefixed_variables_and_overrides_win() -> None:
         ({"SESSIONHUB_ADMIN_TOKEN": " " * 15}, "SESSIONHUB_ADMIN_TOKEN"),
         ({"SESSIONHUB_MAX_HEADER_BYTES": "10"}, "SESSIONHUB_MAX_HEADER_BYTES"),
         ({"SESSIONHUB_REQUEST_TIMEOUT_S": "0"}, "SESSIONHUB_REQUEST_TIMEOUT_S"),
+        ({"SESSIONHUB_STREAMING_CONTENT": "hls/{contentID}/"}, "SESSIONHUB_STREAMING_CONTENT"),
+        ({"SESSIONHUB_STREAMING_CONTENT": "/hls/"}, "SESSIONHUB_STREAMING_CONTENT"),
+        ({"SESSIONHUB_STREAMING_CONTENT": "/a{contentID}/"}, "SESSIONHUB_STREAMING_CONTENT"),
+        ({"SESSIONHUB_STREAMING_SESSION_NAME": "a b"}, "SESSIONHUB_STREAMING_SESSION_NAME"),
+        ({"SESSIONHUB_STREAMING_KEY": "short"}, "SESSIONHUB_STREAMING_KEY"),
+        ({"SESSIONHUB_ICECAST_ADMIN_URLS": "icecast:8000"}, "SESSIONHUB_ICECAST_ADMIN_URLS"),
     ],
 )
 def test_a_bad_value_names_its_variable(env: dict[str, str], names: str) -> None:
@@ -46,10 +52,13 @@ def test_secrets_never_print() -> None:
         {
             "SESSIONHUB_ADMIN_TOKEN": "hunter2-hunter2-hunter2",
             "SESSIONHUB_REDIS_URL": "redis://:pw@h:6379/0",
+            "SESSIONHUB_STREAMING_KEY": "streaming-key-streaming-key",
+            "SESSIONHUB_ICECAST_ADMIN_URLS": "http://admin:icy-secret@127.0.0.1:8000",
         }
     )
     assert "hunter2-hunter2-hunter2" not in repr(settings)
     assert "pw" not in repr(settings)
+    assert "streaming-key" not in repr(settings) and "icy-secret" not in repr(settings)
 
 
 def test_an_empty_secret_means_off_never_the_empty_string() -> None:

@@ -183,7 +183,7 @@ def test_the_listener_beyond_the_limit_is_refused_until_one_leaves(
     again.leave()
 
 
-def test_evict_oldest_disconnects_the_oldest_listener(stack: tuple[Server, int]) -> None:
+def test_evict_oldest_and_an_operator_disconnect_listeners(stack: tuple[Server, int]) -> None:
     server, port = stack
     tokens = asyncio.run(tenant(server.database_url))
     oldest = ear(port, tokens, "EVICT-1")
@@ -196,7 +196,12 @@ def test_evict_oldest_disconnects_the_oldest_listener(stack: tuple[Server, int])
     assert not newer.cut.is_set() and not newest.cut.is_set()
     devices = sorted(str(s["device_id"]) for s in live(server, "EVICT"))
     assert devices == ["EVICT-2", "EVICT-3"]
-    newer.leave()
+    # an operator ending a listener's session (admin API, dashboard) disconnects it too
+    [session] = [s for s in live(server, "EVICT") if s["device_id"] == "EVICT-2"]
+    ended = httpx.delete(f"{server.url}/admin/api/sessions/{session['id']}", headers=ADMIN)
+    assert ended.status_code == 200, ended.text
+    assert newer.cut.wait(10), "the listener whose session an operator ended is connected"
+    assert not newest.cut.is_set()
     newest.leave()
 
 
