@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conformance.conftest import missing
@@ -116,10 +117,16 @@ def icecast_admin_url(port: int) -> str:
     return f"http://admin:{ICECAST_ADMIN_PASSWORD}@127.0.0.1:{port}"
 
 
+@dataclass
+class Icecast:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextlib.contextmanager
-def running_icecast(sessionhub_url: str, port: int) -> Iterator[str]:
+def running_icecast(sessionhub_url: str, port: int) -> Iterator[Icecast]:
     """Icecast from the shipped config on ``port`` (chosen beforehand: sessionhub is told its
-    admin URL, ``icecast_admin_url(port)``, before Icecast starts); yields its URL."""
+    admin URL, ``icecast_admin_url(port)``, before Icecast starts)."""
     binary = shutil.which("icecast2") or (
         "/usr/bin/icecast2" if Path("/usr/bin/icecast2").exists() else None
     )
@@ -150,7 +157,7 @@ def running_icecast(sessionhub_url: str, port: int) -> Iterator[str]:
     )
     try:
         wait_for_port(port, process, "icecast2", log)
-        yield f"http://127.0.0.1:{port}"
+        yield Icecast(f"http://127.0.0.1:{port}", process)
     finally:
         stop(process)
         shutil.rmtree(folder, ignore_errors=True)

@@ -215,3 +215,33 @@ def test_listeners_sign_in_with_the_accounts_password(stack: tuple[Server, int])
     assert len(live(server, "DENY")) == 1
     good.leave()
     wait_for(lambda: not live(server, "DENY"), "the session ended on disconnect")
+
+
+def test_an_icecast_back_from_a_crash_frees_its_listeners_slots(tmp_path: Path) -> None:
+    """Killed, an Icecast never sends listener_remove; back up, its source's mount_add ends
+    the sessions of the listeners it lost, and the account can listen again."""
+    port = free_port()
+    admin = icecast_admin_url(port)
+    with running_server(
+        f"sqlite:///{tmp_path / 'hub.db'}", SESSIONHUB_ICECAST_ADMIN_URLS=admin
+    ) as server:
+        tokens = asyncio.run(tenant(server.database_url))
+        with running_icecast(server.url, port) as icecast:
+            source = Source(port)
+            wait_for(lambda: mounted(port), "the /radio mount")
+            ears = [ear(port, tokens, "DENY-1"), ear(port, tokens, "DENY-2")]
+            assert [e.status for e in ears] == [200, 200]
+            icecast.process.kill()  # no listener_remove for anyone
+            assert all(e.cut.wait(10) for e in ears)
+            source.close()
+        assert len(live(server, "DENY")) == 2  # nobody told sessionhub
+        with running_icecast(server.url, port):
+            source = Source(port)
+            try:
+                wait_for(lambda: not live(server, "DENY"), "the lost listeners' sessions ended")
+                wait_for(lambda: mounted(port), "the /radio mount")
+                back = ear(port, tokens, "DENY-3")
+                assert back.status == 200
+                back.leave()
+            finally:
+                source.close()

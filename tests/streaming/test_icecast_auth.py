@@ -117,8 +117,7 @@ async def test_refusals_reach_icecast_as_a_missing_header_with_a_message(
         assert not admitted(response), name
         assert response.headers["icecast-auth-message"], name
     assert await live(app) == []
-    # Icecast's mount_add / mount_remove, if configured, are acknowledged and ignored
-    assert (await post(client, {"action": "mount_add", "mount": "/radio"})).status_code == 200
+    assert (await post(client, form("listener_dance", 26))).status_code == 400
 
 
 async def test_an_eviction_or_replacement_is_reported_for_disconnection(
@@ -140,3 +139,26 @@ async def test_an_eviction_or_replacement_is_reported_for_disconnection(
     assert admitted(await post(client, form("listener_add", 34, f"/radio?token={third}")))
     ended = await by_client(app)
     assert (ended["32"].end_reason, ended["33"].end_reason) == ("evicted", None)
+
+
+async def test_a_source_starting_anew_ends_the_sessions_of_earlier_listeners(
+    tenant: Tenant, client: httpx.AsyncClient, app: SessionHub
+) -> None:
+    """An Icecast that crashed never reports its listeners gone; when it is back and the source
+    reconnects, ``mount_add`` ends their sessions and frees the slots. Only that server's and
+    that mount's listeners: SRM players and other mounts keep theirs."""
+    token = quote(tenant.tokens["dev-1"])
+    assert admitted(await post(client, form("listener_add", 41, f"/radio?token={token}")))
+    other_mount = form("listener_add", 42, f"/radio?token={quote(tenant.tokens['dev-2'])}")
+    other_mount["port"] = "9000"  # the same mount on another Icecast
+    assert admitted(await post(client, other_mount))
+    assert len(await live(app)) == 2
+    restart = {"action": "mount_add", "server": "icecast.example", "port": "8000"}
+    assert (await post(client, {**restart, "mount": "/radio"})).status_code == 200
+    sessions = await by_client(app)
+    assert (sessions["41"].state, sessions["41"].end_reason) == ("ended", "disconnected")
+    assert sessions["42"].state == "active"
+    assert (
+        await post(client, {**restart, "action": "mount_remove", "port": "9000", "mount": "/radio"})
+    ).status_code == 200
+    assert await live(app) == []

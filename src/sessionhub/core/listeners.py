@@ -29,6 +29,7 @@ SERVER = "icecast.server"
 MOUNT = "icecast.mount"
 CLIENT = "icecast.client"
 DISCONNECTED = "disconnected"
+PAGE = 1000  # active playback sessions read per query when a mount starts anew
 
 
 class Listener(msgspec.Struct, frozen=True):
@@ -102,6 +103,30 @@ class ListenerService:
                 status = await self._leases.end(record.id, account_id, now, DISCONNECTED)
                 ended += status.changed
         return ended
+
+    async def mount_changed(self, server: str, mount: str) -> int:
+        """A source started or stopped on ``mount``: no listener of before is still connected
+        (a stopped source drops them; a started one means the mount, or the whole server after
+        a crash, began anew), so their sessions end. Returns how many ended.
+
+        This is what frees the slots of listeners an Icecast never reported gone because it
+        crashed: the ``listener_remove`` never came, but its restart's ``mount_add`` does.
+        """
+        now = self._clock.now_ms()
+        ended = 0
+        before: str | None = None
+        while True:
+            page = await self._store.list_sessions(
+                api=API, state="active", now_ms=now, limit=PAGE, before_id=before
+            )
+            for record in page:
+                origin = origin_of(record.params)
+                if origin is not None and (origin[SERVER], origin[MOUNT]) == (server, mount):
+                    status = await self._leases.end(record.id, None, now, DISCONNECTED)
+                    ended += status.changed
+            if len(page) < PAGE:
+                return ended
+            before = page[-1].id
 
     async def _caller(self, listener: Listener) -> Caller:
         if listener.token:

@@ -9,6 +9,8 @@
   ``listener_remove`` (form fields ``action``, ``server``, ``port``, ``client``, ``mount``
   with the listener's query, ``user``, ``pass``, ``ip``). Icecast lets the listener in when the
   answer carries ``icecast-auth-user: 1``; a refusal says why in ``icecast-auth-message``.
+  ``mount_add`` / ``mount_remove`` (a source starting or stopping, after a crash too) end the
+  sessions of the mount's earlier listeners.
 
 With ``SESSIONHUB_STREAMING_KEY`` set, both need it (nginx: the ``X-Sessionhub-Key`` header;
 Icecast: ``?key=`` in the URL its config names), so that nobody but the operator's servers can
@@ -75,9 +77,13 @@ def mounts(
             form = msgspec.convert(fields, IcecastAuthForm)
         except msgspec.ValidationError as error:
             raise InvalidInputError(str(error)) from None
-        if form.action not in ("listener_add", "listener_remove"):
-            return Response(200, media_type=None)  # mount_add/mount_remove: nothing to do
         mount, _, query = form.mount.partition("?")
+        if form.action in ("mount_add", "mount_remove"):
+            # a source started or stopped: listeners of before are gone
+            await listeners.mount_changed(f"{form.server}:{form.port}", mount)
+            return Response(200, media_type=None)
+        if form.action not in ("listener_add", "listener_remove"):
+            raise InvalidInputError(f"unknown action {form.action!r}")
         asked = dict(reversed(parse_qsl(query)))
         if not mount.startswith("/") or not form.client:
             raise InvalidInputError("listener fields mount and client are required")

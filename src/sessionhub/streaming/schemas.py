@@ -6,9 +6,10 @@ import msgspec
 
 
 class IcecastAuthForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
-    """The form Icecast 2.4's URL authentication posts (``listener_add`` / ``listener_remove``;
-    ``mount_add`` / ``mount_remove`` are acknowledged and ignored). ``mount`` carries the
-    listener's query string (``/radio?token=...``); ``user``/``pass`` its HTTP basic auth."""
+    """The form Icecast 2.4's URL authentication posts: ``listener_add`` / ``listener_remove``
+    for a listener, ``mount_add`` / ``mount_remove`` when a source starts or stops. ``mount``
+    carries the listener's query string (``/radio?token=...``); ``user``/``pass`` its HTTP
+    basic auth."""
 
     action: str
     server: str = ""
