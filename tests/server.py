@@ -48,13 +48,18 @@ def running_server(
         wait_until_healthy(url, process)
         yield Server(url, process, database_url)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Terminate a process we started, killing it if it does not go within ``timeout``."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> None:

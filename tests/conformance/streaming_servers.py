@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conformance.conftest import missing
-from tests.server import free_port
+from tests.server import free_port, stop
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NGINX_SITE = DEPLOY / "nginx" / "sessionhub-hls.conf"
@@ -55,14 +55,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: P
     raise RuntimeError(f"{what} did not listen on {port}: {log.read_text()}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def debian_binary(name: str, path: str) -> str:
+    """The program from Debian's package (``path``: where it installs it, off root's PATH)."""
+    found = shutil.which(name) or (path if Path(path).exists() else None)
+    if found is None:
+        missing(name, f"apt-get install -y {name}")
+    assert found is not None
+    return found
 
 
 def nginx_site(sessionhub_urls: list[str], port: int, root: Path, *, cache: Path | None) -> str:
@@ -81,12 +80,7 @@ def nginx_site(sessionhub_urls: list[str], port: int, root: Path, *, cache: Path
 
 @contextlib.contextmanager
 def running_nginx(sessionhub_urls: list[str], root: Path, *, cache: bool = False) -> Iterator[str]:
-    binary = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if binary is None:
-        missing("nginx", "apt-get install -y nginx")
-    assert binary is not None
+    binary = debian_binary("nginx", "/usr/sbin/nginx")
     folder = Path(tempfile.mkdtemp(prefix="nginx-"))
     port = free_port()
     (folder / "site.conf").write_text(
@@ -127,12 +121,7 @@ class Icecast:
 def running_icecast(sessionhub_url: str, port: int) -> Iterator[Icecast]:
     """Icecast from the shipped config on ``port`` (chosen beforehand: sessionhub is told its
     admin URL, ``icecast_admin_url(port)``, before Icecast starts)."""
-    binary = shutil.which("icecast2") or (
-        "/usr/bin/icecast2" if Path("/usr/bin/icecast2").exists() else None
-    )
-    if binary is None:
-        missing("icecast2", "apt-get install -y icecast2")
-    assert binary is not None
+    binary = debian_binary("icecast2", "/usr/bin/icecast2")
     folder = Path(tempfile.mkdtemp(prefix="icecast-"))
     text = ICECAST_CONFIG.read_text()
     text = text.replace("http://127.0.0.1:8080", sessionhub_url)
