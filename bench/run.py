@@ -3,7 +3,7 @@
     make bench                      # or: .venv/bin/python bench/run.py [--duration 10 --runs 3]
 
 Both servers are uvicorn with uvloop and httptools, one worker, on loopback; wrk (one thread,
-64 connections) loads each in turn. sessionhub writes to a fresh SQLite file with its defaults
+64 connections, or ``--connections``) loads each in turn. sessionhub writes to a fresh SQLite file with its defaults
 (WAL, synchronous=FULL, group commit). Each scenario runs ``--runs`` times and the median run is
 reported. Needs ``wrk`` (Debian package ``wrk``).
 """
@@ -45,10 +45,14 @@ _runs = itertools.count(1)
 ROUNDS_PER_RUN = 1_000_000  # ping.lua: a run never sends more rounds than this
 
 
+CONNECTIONS = [64]  # wrk's connections (--connections)
+
+
 def wrk(url: str, script: str, duration: int, *args: str, pid: int) -> dict[str, float]:
     """One wrk run; with the server's CPU time per request (the process ``pid`` and its worker
     processes, read from /proc before and after)."""
-    command = ["wrk", "-t1", "-c64", f"-d{duration}s", "--latency", "-s", str(BENCH / script), url]
+    command = ["wrk", "-t1", f"-c{CONNECTIONS[0]}", f"-d{duration}s", "--latency"]
+    command += ["-s", str(BENCH / script), url]
     if script == "ping.lua":  # every run's pings later than the last run's
         args = (*args, str(next(_runs) * ROUNDS_PER_RUN))
     if args:
@@ -242,10 +246,17 @@ def main() -> None:
     parser.add_argument("--redis", help="SESSIONHUB_REDIS_URL for sessionhub (default: none)")
     parser.add_argument("--workers", type=int, default=1, help="sessionhub worker processes")
     parser.add_argument(
+        "--connections",
+        type=int,
+        default=64,
+        help="wrk connections (64 saturates the server; fewer show latency below saturation)",
+    )
+    parser.add_argument(
         "--playlog-batches", type=int, default=300, help="500-log batches per play-log run"
     )
     options = parser.parse_args()
     options.only = {name.strip() for name in options.only.split(",")}
+    CONNECTIONS[0] = options.connections
     if shutil.which("wrk") is None:
         sys.exit("needs wrk: apt-get install wrk")
 
