@@ -4,8 +4,8 @@
 
 Both servers are uvicorn with uvloop and httptools, one worker, on loopback; wrk (one thread,
 64 connections, or ``--connections``) loads each in turn. sessionhub writes to a fresh SQLite
-file with its defaults (WAL, synchronous=FULL, group commit). Each scenario runs ``--runs`` times and the median run is
-reported. Needs ``wrk`` (Debian package ``wrk``).
+file with its defaults (WAL, synchronous=FULL, group commit). Each scenario runs ``--runs``
+times and the median run is reported. Needs ``wrk`` (Debian package ``wrk``).
 """
 
 from __future__ import annotations
