@@ -12,6 +12,7 @@ import msgspec
 from sessionhub.dialects.adobe.schemas import event_decoder
 from sessionhub.dialects.massivemusic.schemas import DECODERS as PLAYLOG_DECODERS
 from sessionhub.dialects.nagra.schemas import setup_decoder
+from sessionhub.web import query_value
 
 _SRM_OK = b'{"successResponse":{"sessionId":"cfd48f8a-4c33-4c0e-ba52-6632e8810d3e","timeout":30}}'
 
@@ -40,7 +41,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
     try:
-        if scope["path"].startswith("/streaming/"):  # a streaming server's check: yes
+        if scope["path"].startswith("/streaming/"):
+            # a streaming server's check: decode what it asks about (the original URI's path
+            # and the session id in its query), then say yes
+            uri = next((v for k, v in scope["headers"] if k == b"x-original-uri"), b"")
+            _, _, query = uri.decode("latin-1").partition("?")
+            query_value(query, "sessionId")
             status, headers, reply = 200, [(b"content-length", b"0")], b""
         elif scope["path"].startswith("/srm/"):
             if scope["method"] == "POST":

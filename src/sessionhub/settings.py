@@ -71,6 +71,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     streaming_content: str = DEFAULT_RULES
     streaming_session_name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "sessionId"
     streaming_key: str | None = None
+    # How long a process may reuse a live lease it read for a segment check (ends decided by
+    # this process are seen at once, by another instance within this); 0: ask every time.
+    streaming_cache_ms: Annotated[int, Meta(ge=0, le=10_000)] = 1000
     icecast_admin_urls: str = ""
 
     def __repr__(self) -> str:

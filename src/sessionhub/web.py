@@ -9,12 +9,11 @@ query, headers, a size-checked body) fits in this module, so the hot path pays f
 from __future__ import annotations
 
 import asyncio
-import http.cookies
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 import msgspec
 
@@ -52,14 +51,25 @@ class Request:
         return None
 
     def cookie(self, name: str) -> str | None:
-        """A cookie's value (None when absent or the header does not parse)."""
-        jar = http.cookies.SimpleCookie()
-        try:
-            jar.load(self.header(b"cookie") or "")
-        except http.cookies.CookieError:
+        """A cookie's value, the last of that name as ``http.cookies`` had it (None when
+        absent).
+
+        Split by hand (RFC 6265 §4.2.1: ``name=value`` pairs separated by ``; ``, a value
+        maybe in double quotes) rather than with ``http.cookies``, whose parser costs ~10 µs:
+        a streaming server's check may read the session id from a cookie on every segment.
+        """
+        header = self.header(b"cookie")
+        if not header or name not in header:
             return None
-        morsel = jar.get(name)
-        return None if morsel is None else morsel.value
+        found: str | None = None
+        for pair in header.split(";"):
+            key, sign, value = pair.strip().partition("=")
+            if sign and key == name:
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] == '"':
+                    value = value[1:-1]
+                found = value
+        return found
 
     @property
     def query(self) -> dict[str, str]:
@@ -69,6 +79,19 @@ class Request:
         for key, value in pairs:
             query.setdefault(key, value)
         return query
+
+
+def query_value(query: str, name: str) -> str | None:
+    """The first value of ``name`` in a raw query string, percent- and plus-decoded (None when
+    absent). Written out rather than ``parse_qsl``: a streaming server's check wants one name
+    from every segment's URI, and splitting the whole query into a list costs several µs."""
+    for pair in query.split("&"):
+        key, found, value = pair.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if found and key == name:
+            return unquote_plus(value) if "%" in value or "+" in value else value
+    return None
 
 
 def client_address(request: Request) -> str | None:

@@ -192,8 +192,20 @@ async def test_an_nginx_on_one_instance_enforces_sessions_of_the_others(
             await asyncio.sleep(0.01)
             second = await setup(on_b, tokens["acme-2"])
             await setup(on_a, tokens["acme-3"])  # evicts the first, decided on A
-            assert await fetch(viewer, first) == 403
+            await refused_within(viewer, first, CROSS_INSTANCE_S)
             assert await fetch(viewer, second) == 200
             head = {"Client-Token": tokens["acme-2"]}
             assert (await on_b.delete(f"/srm/sessions/{second}", headers=head)).is_success
-            assert await fetch(viewer, second) == 403
+            await refused_within(viewer, second, CROSS_INSTANCE_S)
+
+
+# C may reuse a live lease it read for SESSIONHUB_STREAMING_CACHE_MS (1 s) after another
+# instance ended it; a little more for the test's own round trips.
+CROSS_INSTANCE_S = 1.5
+
+
+async def refused_within(viewer: httpx.AsyncClient, sid: str, seconds: float) -> None:
+    began = time.monotonic()
+    while await fetch(viewer, sid) == 200:
+        assert time.monotonic() - began < seconds, f"still served after {seconds} s"
+        await asyncio.sleep(0.05)

@@ -239,7 +239,8 @@ async def test_a_check_reads_the_lease_as_a_streaming_server_needs_it(
     ended with how, for every way a lease ends; it never changes anything."""
     first, second = await two_live(keeper, leases)
     now = keeper.clock.now_ms()
-    assert await leases.check(first.id, now) == LeaseCheck("live", None, "acme", "d1", "c1")
+    expiry = first.started_at + LEASE_MS
+    assert await leases.check(first.id, now) == LeaseCheck("live", None, "acme", "d1", "c1", expiry)
     forever = keeper.record("d9", account="other", lease_ms=0)
     assert (await leases.admit(forever, 1, "deny", now)).admit
     assert await leases.end(second.id, "acme", now, "teardown") == LeaseStatus(
@@ -251,7 +252,7 @@ async def test_a_check_reads_the_lease_as_a_streaming_server_needs_it(
     assert (await leases.admit(third, 1, "evict-oldest", keeper.clock.now_ms())).admit
     assert await leases.check(first.id, keeper.clock.now_ms()) == LeaseCheck("ended", EVICTED)
     lapsed_at = keeper.clock.now_ms() + LEASE_MS
-    assert (await leases.check(third.id, lapsed_at - 1)).state == "live"
+    assert (await leases.check(third.id, lapsed_at - 1)).expires_at == lapsed_at
     assert await leases.check(third.id, lapsed_at) == LeaseCheck("ended", "expired")
     assert (await state_of(keeper, leases, third.id)).state == "active"  # changed nothing
     keeper.clock.advance(seconds=86_400)

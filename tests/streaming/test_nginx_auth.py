@@ -30,16 +30,14 @@ async def test_a_live_session_gets_its_segments_by_query_or_cookie(
     tenant: Tenant, client: httpx.AsyncClient
 ) -> None:
     sid = await tenant.start("dev-1")
-    assert await ask(client, f"{SEGMENT}?sessionId={sid}") == (200, "live")
-    assert await ask(client, f"/hls/100001V3D/index.m3u8?x=1&sessionId={sid}") == (200, "live")
-    assert await ask(client, SEGMENT, Cookie=f"sessionId={sid}") == (200, "live")
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}") == (200, "")
+    assert await ask(client, f"/hls/100001V3D/index.m3u8?x=1&sessionId={sid}") == (200, "")
+    assert await ask(client, SEGMENT, Cookie=f"sessionId={sid}") == (200, "")
     # the device's own token passes; HEAD (a player probing) is answered like GET
     token = tenant.tokens["dev-1"]
-    assert await ask(client, f"{SEGMENT}?sessionId={sid}", **{"Client-Token": token}) == (
-        200,
-        "live",
-    )
-    assert await ask(client, f"{SEGMENT}?sessionId={sid}&token={token}") == (200, "live")
+    headers = {"Client-Token": token}
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}", **headers) == (200, "")
+    assert await ask(client, f"{SEGMENT}?sessionId={sid}&token={token}") == (200, "")
     head = await client.head(AUTH, headers={"X-Original-URI": f"{SEGMENT}?sessionId={sid}"})
     assert head.status_code == 200
 
@@ -131,10 +129,45 @@ async def test_with_a_streaming_key_only_the_operators_servers_may_ask(
             uri = f"/live/news/index.m3u8?srm={sid}"
             assert (await ask(client, uri))[0] == 403
             assert (await ask(client, uri, **{"X-Sessionhub-Key": "wrong"}))[0] == 403
-            assert await ask(client, uri, **{"X-Sessionhub-Key": "k" * 32}) == (200, "live")
+            assert await ask(client, uri, **{"X-Sessionhub-Key": "k" * 32}) == (200, "")
             vod = await tenant.start("dev-2", VOD)
             assert await ask(
                 client, f"/hls/100001V3D/a.ts?srm={vod}", **{"X-Sessionhub-Key": "k" * 32}
-            ) == (200, "live")
+            ) == (200, "")
     finally:
         await hub.shutdown()
+
+
+@pytest.mark.parametrize("configuration", ["sqlite", "postgresql+redis"], indirect=True)
+async def test_an_end_decided_by_another_instance_is_seen_within_the_cache_time(
+    configuration: dict[str, str], clock: ManualClock
+) -> None:
+    """Each process remembers a live lease for SESSIONHUB_STREAMING_CACHE_MS (1 s): an end
+    decided by this process is seen at once, one decided by another instance within 1 s; with
+    0, every check asks the keeper."""
+    hubs = [
+        SessionHub(Settings.from_env({}, streaming_cache_ms=cache, **configuration), clock=clock)
+        for cache in (1000, 1000, 0)
+    ]
+    for hub in hubs:
+        await hub.startup(sweep=False)
+    try:
+        transports = [httpx.ASGITransport(app=hub) for hub in hubs]
+        async with (
+            httpx.AsyncClient(transport=transports[0], base_url="http://a") as a,
+            httpx.AsyncClient(transport=transports[1], base_url="http://b") as b,
+            httpx.AsyncClient(transport=transports[2], base_url="http://c") as c,
+        ):
+            tenant = await Tenant(hubs[0], a).create()
+            sid = await tenant.start("dev-1")
+            uri = f"{SEGMENT}?sessionId={sid}"
+            assert [(await ask(x, uri))[0] for x in (a, b, c)] == [200, 200, 200]
+            assert (await a.delete(f"/srm/sessions/{sid}", headers=tenant.auth("dev-1"))).is_success
+            assert (await ask(a, uri))[0] == 403  # decided here: at once
+            assert (await ask(c, uri))[0] == 403  # no memory: at once
+            assert (await ask(b, uri))[0] == 200  # B still remembers it live...
+            clock.advance(seconds=1)
+            assert await ask(b, uri) == (403, "session ended: teardown")  # ...for 1 s at most
+    finally:
+        for hub in hubs:
+            await hub.shutdown()

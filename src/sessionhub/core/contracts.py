@@ -32,9 +32,9 @@ from sessionhub.core.records import (
 Decide = Callable[[list[LiveSession]], AdmissionDecision]
 
 
-# Told the ids of playback sessions that ended other than by their own client's call (evicted,
-# replaced, ended by an operator), so that whatever still serves them stops: an Icecast
-# listener is disconnected (``sessionhub.streaming.icecast_admin``).
+# Told the ids of playback sessions a call to this process ended (a teardown, an eviction or
+# replacement at admission, an operator), so that whatever still serves them stops: segment
+# checks forget the lease they remembered, an Icecast listener is disconnected.
 EndHook = Callable[[list[str]], Awaitable[None]]
 
 

@@ -5,9 +5,20 @@ server asks, for each playlist or segment, whether the SRM session the request n
 now, plays the content the path serves, and, when the request carries a Client-Token, belongs
 to that token's account. The answer is a read of hot state (the lease keeper's), never a write:
 it runs for every segment of every viewer.
+
+Every segment asking the keeper would cost a database or Redis round trip each (the check then
+ran at 16 % of its floor, bench/RESULTS.md). So each process remembers what the keeper said:
+a live lease for at most ``cache_ms`` (and never past the lease's own expiry), an ended one for
+good (an ended session never comes back). Ends decided in this process are forgotten at once
+(``forget``, called for every end the process makes), so one instance is exact; an end decided
+by another instance is seen here within ``cache_ms``, well inside one segment's duration.
+Unknown ids are never remembered. ``cache_ms=0`` asks the keeper every time.
 """
 
 from __future__ import annotations
+
+import collections
+from typing import TypeVar
 
 import msgspec
 
@@ -15,6 +26,7 @@ from sessionhub.core.accounts import AccountService
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore
 from sessionhub.core.errors import NotAuthenticatedError, PermissionDeniedError
+from sessionhub.core.records import LeaseCheck
 
 
 class Verdict(msgspec.Struct, frozen=True):
@@ -29,13 +41,51 @@ class Verdict(msgspec.Struct, frozen=True):
 LIVE = Verdict(True, 204, "live")
 NO_SESSION = Verdict(False, 401, "no session id")
 NOT_COVERED = Verdict(False, 403, "the path serves no known content")
+T = TypeVar("T")
+REMEMBERED = 100_000  # live and ended sessions, and tokens, remembered per process (each)
 
 
 class DeliveryService:
-    def __init__(self, leases: LeaseStore, accounts: AccountService, clock: Clock) -> None:
+    def __init__(
+        self, leases: LeaseStore, accounts: AccountService, clock: Clock, *, cache_ms: int = 0
+    ) -> None:
         self._leases = leases
         self._accounts = accounts
         self._clock = clock
+        self._cache_ms = cache_ms
+        self._live: dict[str, tuple[LeaseCheck, int]] = {}  # id -> (check, good until)
+        self._tokens: dict[str, tuple[str, int]] = {}  # token -> (its account, good until)
+        self._ended: collections.OrderedDict[str, LeaseCheck] = collections.OrderedDict()
+
+    async def forget(self, session_ids: list[str]) -> None:
+        """These sessions ended here: the next check asks the keeper (an ``EndHook``)."""
+        for session_id in session_ids:
+            self._live.pop(session_id, None)
+
+    async def _lease(self, session_id: str) -> LeaseCheck:
+        now = self._clock.now_ms()
+        remembered = self._live.get(session_id)
+        if remembered is not None:
+            if remembered[1] > now:
+                return remembered[0]
+            del self._live[session_id]
+        ended = self._ended.get(session_id)
+        if ended is not None:
+            return ended
+        lease = await self._leases.check(session_id, now)
+        if self._cache_ms <= 0:
+            return lease
+        if lease.state == "live":
+            until = now + self._cache_ms
+            if lease.expires_at is not None:
+                until = min(until, lease.expires_at)
+            _bounded(self._live, now)
+            self._live[session_id] = (lease, until)
+        elif lease.state == "ended":
+            self._ended[session_id] = lease
+            if len(self._ended) > REMEMBERED:
+                self._ended.popitem(last=False)
+        return lease
 
     async def check(
         self, session_id: str | None, content_id: str | None, token: str | None = None
@@ -46,7 +96,7 @@ class DeliveryService:
             return NO_SESSION
         if content_id is None:
             return NOT_COVERED
-        lease = await self._leases.check(session_id, self._clock.now_ms())
+        lease = await self._lease(session_id)
         if lease.state == "unknown":
             return Verdict(False, 403, "unknown session")
         if lease.state == "ended":
@@ -55,11 +105,34 @@ class DeliveryService:
             return Verdict(False, 403, f"the session plays other content than {content_id}")
         if token:
             try:
-                caller = await self._accounts.authenticate(token)
+                account_id = await self._token_account(token)
             except NotAuthenticatedError as error:
                 return Verdict(False, 401, error.message)
             except PermissionDeniedError as error:
                 return Verdict(False, 403, error.message)
-            if caller.account.id != lease.account_id:
+            if account_id != lease.account_id:
                 return Verdict(False, 403, "the token is another account's")
         return LIVE
+
+    async def _token_account(self, token: str) -> str:
+        """The account of a valid token; a valid answer is remembered like a live lease (a
+        revocation is seen within ``cache_ms``), a refusal never."""
+        now = self._clock.now_ms()
+        remembered = self._tokens.get(token)
+        if remembered is not None and remembered[1] > now:
+            return remembered[0]
+        account_id = (await self._accounts.authenticate(token)).account.id
+        if self._cache_ms > 0:
+            _bounded(self._tokens, now)
+            self._tokens[token] = (account_id, now + self._cache_ms)
+        return account_id
+
+
+def _bounded(remembered: dict[str, tuple[T, int]], now: int) -> None:
+    """Make room in a full memory: drop what has run out, and if that is not enough, all."""
+    if len(remembered) < REMEMBERED:
+        return
+    for key in [key for key, (_, until) in remembered.items() if until <= now]:
+        del remembered[key]
+    if len(remembered) >= REMEMBERED:
+        remembered.clear()

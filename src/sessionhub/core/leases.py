@@ -148,7 +148,14 @@ def checked(record: SessionRecord | None, now_ms: int) -> LeaseCheck:
         return LeaseCheck("ended", record.live.expiry_reason)
     if record.live.state == "ended":
         return LeaseCheck("ended", record.live.end_reason)
-    return LeaseCheck("live", None, record.account_id, record.device_id, record.content_id)
+    return LeaseCheck(
+        "live",
+        None,
+        record.account_id,
+        record.device_id,
+        record.content_id,
+        record.live.expires_at,
+    )
 
 
 def ending(

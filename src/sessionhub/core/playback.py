@@ -129,3 +129,5 @@ class PlaybackService:
         status = await self._leases.end(session_id, caller.account.id, now, TORN_DOWN)
         if status.state == "unknown":
             raise SessionNotFoundError(session_id)
+        if status.changed and self._on_end is not None:
+            await self._on_end([session_id])

@@ -76,6 +76,7 @@ class LeaseCheck(msgspec.Struct, frozen=True):
     account_id: str | None = None
     device_id: str | None = None
     content_id: str | None = None
+    expires_at: int | None = None  # live: when the lease lapses unless renewed (None: never)
 
 
 class SessionRecord(msgspec.Struct):

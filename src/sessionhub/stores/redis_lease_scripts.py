@@ -164,7 +164,7 @@ return out
 )
 
 # A streaming server's check, changing nothing (a lapsed lease is left to the sweep). ARGV: 3
-# now, 4 sid. {1, account, device, content} while live; else as ``ended_status``, or
+# now, 4 sid. {1, account, device, content, expiry} while live; else as ``ended_status``, or
 # {2, 'expired', expiry} for a lease that lapsed.
 CHECK = (
     PRELUDE
@@ -176,7 +176,7 @@ local expiry = redis.call('ZSCORE', P .. 'a:' .. info[1], sid)
 if tonumber(info[4]) > 0 and tonumber(expiry) <= tonumber(ARGV[3]) then
   return {{2, '{EXPIRED}', expiry}}
 end
-return {{1, info[1], info[2], info[3]}}
+return {{1, info[1], info[2], info[3], expiry}}
 """
 )
 

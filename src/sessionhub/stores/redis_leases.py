@@ -180,8 +180,9 @@ class RedisLeases(LeaseStore):
         result = await self._run(self._check, [now_ms, session_id])
         code = int(result[0])
         if code == 1:
-            account, device, content = (_text(value) for value in result[1:4])
-            return LeaseCheck("live", None, account, device or None, content or None)
+            account, device, content, expiry = (_text(value) for value in result[1:5])
+            expires_at = None if expiry == "inf" else int(float(expiry))
+            return LeaseCheck("live", None, account, device or None, content or None, expires_at)
         if code == 2:
             return LeaseCheck("ended", _text(result[1]))
         # Not kept here: another API's session, one long over, or none; the row decides. An

@@ -32,17 +32,21 @@ class ContentMap:
 
     def content_for(self, path: str) -> str | None:
         """The contentID ``path`` serves (percent-decoded, without its query), or None."""
-        path = unquote(path.partition("?")[0])
-        if "/../" in f"{path}/" or "/./" in f"{path}/":
+        path = path.partition("?")[0]
+        if "%" in path:
+            path = unquote(path)
+        if "/." in path and ("/../" in f"{path}/" or "/./" in f"{path}/"):
             return None  # never let a dot segment climb out of a covered folder
-        for pattern, fixed in self._compiled:
+        for literal, pattern, fixed in self._compiled:
+            if not path.startswith(literal):
+                continue  # cheaper than the pattern: most rules fail on their literal start
             match = pattern.match(path)
             if match is not None:
                 return fixed if fixed is not None else match.group("content")
         return None
 
 
-def _compile(rule: str) -> tuple[re.Pattern[str], str | None]:
+def _compile(rule: str) -> tuple[str, re.Pattern[str], str | None]:
     path, _, fixed = rule.partition("=")
     if not path.startswith("/"):
         raise ContentRuleError(f"{rule!r}: a rule starts with /")
@@ -57,4 +61,4 @@ def _compile(rule: str) -> tuple[re.Pattern[str], str | None]:
             raise ContentRuleError(f"{rule!r}: {PLACEHOLDER} must be a whole path segment")
         regex += r"(?P<content>[^/]+)" + re.escape(after)
     regex += "" if path.endswith("/") else "$"
-    return re.compile(regex), fixed or None
+    return before, re.compile(regex), fixed or None

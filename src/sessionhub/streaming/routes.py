@@ -4,7 +4,7 @@
   or segment. nginx sends the original request's URI in ``X-Original-URI`` (the SRM session id
   is in its query, or in a cookie of the same name, which the sub-request carries anyway) and
   the request's headers (``Client-Token`` among them). 200 lets nginx serve; 401 and 403 make
-  nginx refuse with the same status. ``X-Sessionhub-Reason`` says why, for nginx's log.
+  nginx refuse with the same status, and ``X-Sessionhub-Reason`` says why, for nginx's log.
 - ``POST /streaming/icecast/auth``: Icecast's URL authentication, ``listener_add`` and
   ``listener_remove`` (form fields ``action``, ``server``, ``port``, ``client``, ``mount``
   with the listener's query, ``user``, ``pass``, ``ip``). Icecast lets the listener in when the
@@ -31,7 +31,7 @@ from sessionhub.core.listeners import Listener, ListenerService
 from sessionhub.core.playback import SessionLimitReachedError
 from sessionhub.streaming.content import ContentMap
 from sessionhub.streaming.schemas import IcecastAuthForm
-from sessionhub.web import Mount, Request, Response, client_address, route
+from sessionhub.web import Mount, Request, Response, client_address, query_value, route
 from sessionhub.web_errors import error_headers, status_for
 
 REASON_HEADER = b"x-sessionhub-reason"
@@ -39,6 +39,7 @@ PLAIN = b"text/plain; charset=utf-8"
 KEY_HEADER = b"x-sessionhub-key"
 ICECAST_ACCEPT = [(b"icecast-auth-user", b"1")]
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")  # a reason names paths: never let one end a header
+_LIVE = Response(200, b"", [], media_type=None)  # made once: the answer to every segment
 
 
 def mounts(
@@ -54,20 +55,29 @@ def mounts(
             raise PermissionDeniedError("The streaming key is missing or wrong")
 
     async def nginx_auth(request: Request) -> Response:
-        check_key(request.header(KEY_HEADER))
-        original = request.header(b"x-original-uri")
+        # The three headers it reads, in one pass over the headers (this runs per segment).
+        original = given_key = token = None
+        for name, value in request.scope["headers"]:
+            if name == b"x-original-uri":
+                original = value.decode("latin-1")
+            elif name == b"client-token":
+                token = value.decode("latin-1")
+            elif name == KEY_HEADER:
+                given_key = value.decode("latin-1")
+        if key is not None:
+            check_key(given_key)
         if original is None:
             raise InvalidInputError(
                 "X-Original-URI is missing: set it to $request_uri in the auth location"
             )
         path, _, query = original.partition("?")
-        fields = dict(reversed(parse_qsl(query)))  # the first of a repeated name wins
-        session_id = fields.get(session_name) or request.cookie(session_name)
-        token = request.header(b"client-token") or fields.get("token")
+        session_id = query_value(query, session_name) or request.cookie(session_name)
+        if not token and "token=" in query:
+            token = query_value(query, "token")
         verdict = await delivery.check(session_id, contents.content_for(path), token)
-        reason = _UNPRINTABLE.sub("?", verdict.reason).encode()
         if verdict.allowed:
-            return Response(200, b"", [(REASON_HEADER, reason)], media_type=None)
+            return _LIVE
+        reason = _UNPRINTABLE.sub("?", verdict.reason).encode()
         return Response(verdict.status, reason + b"\n", [(REASON_HEADER, reason)], media_type=PLAIN)
 
     async def icecast_auth(request: Request) -> Response:
