@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -29,12 +29,13 @@ class IcecastAdmin:
         for url in admin_urls:
             parts = urlsplit(url)
             auth = (
-                httpx.BasicAuth(parts.username or "admin", parts.password or "")
+                httpx.BasicAuth(unquote(parts.username or "admin"), unquote(parts.password))
                 if parts.password is not None
                 else None
             )
-            base = f"{parts.scheme}://{parts.hostname}:{parts.port or 80}"
-            self._servers[f"{parts.hostname}:{parts.port or 80}"] = (base, auth)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            address = parts.netloc.rpartition("@")[2]  # host[:port], IPv6 brackets kept
+            self._servers[f"{parts.hostname}:{port}"] = (f"{parts.scheme}://{address}", auth)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _server(self, name: str) -> tuple[str, httpx.BasicAuth | None] | None:
