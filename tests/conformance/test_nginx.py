@@ -19,7 +19,7 @@ from sessionhub.core.clock import SystemClock
 from sessionhub.stores import store_for_url
 from tests.conformance.streaming_servers import running_nginx
 from tests.conftest import redis_url_for
-from tests.server import Server, running_server
+from tests.server import Server, free_port, running_server
 
 SEGMENT = b"\x47" + bytes(187)  # one MPEG-TS packet: what a segment starts with
 PLAYLIST = b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg-0.ts\n#EXT-X-ENDLIST\n"
@@ -209,3 +209,12 @@ async def refused_within(viewer: httpx.AsyncClient, sid: str, seconds: float) ->
     while await fetch(viewer, sid) == 200:
         assert time.monotonic() - began < seconds, f"still served after {seconds} s"
         await asyncio.sleep(0.05)
+
+
+async def test_with_sessionhub_unreachable_nothing_is_served(streams: Path) -> None:
+    """Fail closed: nginx cannot ask, so the viewer gets an error, never the segment."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with running_nginx([nowhere], streams) as nginx:
+        async with httpx.AsyncClient(base_url=nginx) as viewer:
+            answer = await viewer.get("/hls/100001V3D/seg-0.ts", params={"sessionId": "any"})
+            assert answer.status_code >= 500 and answer.content != SEGMENT
