@@ -168,3 +168,19 @@ async def test_play_logs_by_territory_and_track_flag_unlicensed_territories(
     report = await browser.get("/admin/playlogs/report?" + csv_link.replace("&amp;", "&"))
     assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
     assert report.text.splitlines()[0] == "track,country,plays,seconds"
+
+
+async def test_a_listeners_session_page_says_which_icecast_serves_it(
+    app: SessionHub, browser: httpx.AsyncClient
+) -> None:
+    await app.accounts.add_account("ACME", max_sessions=2, password="listen-pass")
+    await app.accounts.add_content("radio", "LIVE")
+    await app.accounts.entitle("ACME", "radio")
+    form = {"action": "listener_add", "server": "radio-1", "port": "8000", "client": "17"}
+    form |= {"mount": "/radio", "user": "ACME", "pass": "listen-pass", "ip": "192.0.2.1"}
+    added = await browser.post("/streaming/icecast/auth", data=form)
+    assert added.headers["icecast-auth-user"] == "1"
+    [session] = await app.sessions.list(account_id="ACME")
+    await log_in(browser, ADMIN_TOKEN)
+    page = await browser.get(f"/admin/sessions/{session.id}")
+    assert "Icecast radio-1:8000, mount /radio, listener 17" in page.text
