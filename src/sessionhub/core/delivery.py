@@ -38,7 +38,7 @@ class Verdict(msgspec.Struct, frozen=True):
     reason: str
 
 
-LIVE = Verdict(True, 204, "live")
+LIVE = Verdict(True, 200, "live")
 NO_SESSION = Verdict(False, 401, "no session id")
 NOT_COVERED = Verdict(False, 403, "the path serves no known content")
 T = TypeVar("T")
@@ -61,31 +61,6 @@ class DeliveryService:
         """These sessions ended here: the next check asks the keeper (an ``EndHook``)."""
         for session_id in session_ids:
             self._live.pop(session_id, None)
-
-    async def _lease(self, session_id: str) -> LeaseCheck:
-        now = self._clock.now_ms()
-        remembered = self._live.get(session_id)
-        if remembered is not None:
-            if remembered[1] > now:
-                return remembered[0]
-            del self._live[session_id]
-        ended = self._ended.get(session_id)
-        if ended is not None:
-            return ended
-        lease = await self._leases.check(session_id, now)
-        if self._cache_ms <= 0:
-            return lease
-        if lease.state == "live":
-            until = now + self._cache_ms
-            if lease.expires_at is not None:
-                until = min(until, lease.expires_at)
-            _bounded(self._live, now)
-            self._live[session_id] = (lease, until)
-        elif lease.state == "ended":
-            self._ended[session_id] = lease
-            if len(self._ended) > REMEMBERED:
-                self._ended.popitem(last=False)
-        return lease
 
     async def check(
         self, session_id: str | None, content_id: str | None, token: str | None = None
@@ -113,6 +88,31 @@ class DeliveryService:
             if account_id != lease.account_id:
                 return Verdict(False, 403, "the token is another account's")
         return LIVE
+
+    async def _lease(self, session_id: str) -> LeaseCheck:
+        now = self._clock.now_ms()
+        remembered = self._live.get(session_id)
+        if remembered is not None:
+            if remembered[1] > now:
+                return remembered[0]
+            del self._live[session_id]
+        ended = self._ended.get(session_id)
+        if ended is not None:
+            return ended
+        lease = await self._leases.check(session_id, now)
+        if self._cache_ms <= 0:
+            return lease
+        if lease.state == "live":
+            until = now + self._cache_ms
+            if lease.expires_at is not None:
+                until = min(until, lease.expires_at)
+            _bounded(self._live, now)
+            self._live[session_id] = (lease, until)
+        elif lease.state == "ended":
+            self._ended[session_id] = lease
+            if len(self._ended) > REMEMBERED:
+                self._ended.popitem(last=False)
+        return lease
 
     async def _token_account(self, token: str) -> str:
         """The account of a valid token; a valid answer is remembered like a live lease (a
