@@ -13,6 +13,7 @@ import pytest
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.listeners import CLIENT, MOUNT, SERVER
+from sessionhub.settings import Settings
 from tests.dialects.nagra.tenant import Tenant
 
 AUTH = "/streaming/icecast/auth"
@@ -162,3 +163,30 @@ async def test_a_source_starting_anew_ends_the_sessions_of_earlier_listeners(
         await post(client, {**restart, "action": "mount_remove", "port": "9000", "mount": "/radio"})
     ).status_code == 200
     assert await live(app) == []
+
+
+@pytest.mark.parametrize("configuration", ["sqlite"], indirect=True)
+async def test_with_a_streaming_key_only_the_operators_icecast_may_call(
+    configuration: dict[str, str], clock: ManualClock
+) -> None:
+    """Without the key nobody can admit, report gone or restart listeners; with it, Icecast
+    (whose listener_add URL carries ?key=) can."""
+    key = "k" * 32
+    settings = Settings.from_env({}, streaming_key=key, **configuration)
+    hub = SessionHub(settings, clock=clock)
+    await hub.startup(sweep=False)
+    try:
+        transport = httpx.ASGITransport(app=hub)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            tenant = await Tenant(hub, client).create()
+            await hub.accounts.add_content("radio", "LIVE")
+            await hub.accounts.entitle("ACME", "radio")
+            data = form("listener_add", 1, f"/radio?token={quote(tenant.tokens['dev-1'])}")
+            for url in (AUTH, f"{AUTH}?key=wrong"):
+                refused = await client.post(url, data=data)
+                assert refused.status_code == 403 and not admitted(refused)
+            restart = {"action": "mount_add", "server": "icecast.example", "port": "8000"}
+            assert (await client.post(AUTH, data={**restart, "mount": "/radio"})).status_code == 403
+            assert admitted(await client.post(f"{AUTH}?key={key}", data=data))
+    finally:
+        await hub.shutdown()

@@ -94,7 +94,6 @@ def mounts(
             return Response(200, media_type=None)
         if form.action not in ("listener_add", "listener_remove"):
             raise InvalidInputError(f"unknown action {form.action!r}")
-        asked = dict(reversed(parse_qsl(query)))
         if not mount.startswith("/") or not form.client:
             raise InvalidInputError("listener fields mount and client are required")
         listener = Listener(
@@ -102,10 +101,10 @@ def mounts(
             mount=mount,
             client=form.client,
             ip=form.ip or client_address(request),
-            token=asked.get("token") or None,
+            token=query_value(query, "token") or None,
             username=form.user or None,
             password=form.password or None,
-            device_id=asked.get("device") or None,
+            device_id=query_value(query, "device") or None,
         )
         if form.action == "listener_remove":
             await listeners.disconnect(listener)
