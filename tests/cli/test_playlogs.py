@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from sessionhub.cli import main
 
@@ -75,23 +75,7 @@ def test_import_jsonl_all_or_nothing_then_report(runner: CliRunner, tmp_path: Pa
     )
     assert "0 new logs stored" in again.output  # duplicates are stored once
 
-    today = dt.datetime.now(dt.UTC).date()
-    start = (today - dt.timedelta(days=1)).isoformat()
-    report = runner.invoke(
-        main,
-        [
-            "report",
-            "plays",
-            "--from",
-            start,
-            "--to",
-            today.isoformat(),
-            "--by",
-            "track",
-            "--format",
-            "csv",
-        ],
-    )
+    report = report_since_yesterday(runner, "--by", "track", "--format", "csv")
     assert report.exit_code == 0, report.output
     assert report.output.splitlines() == ["track,plays,seconds", "100,3,180", "101,3,180"]
 
@@ -106,29 +90,21 @@ def test_import_csv_and_report_to_a_file(runner: CliRunner, tmp_path: Path) -> N
     assert "3 lines, 0 bad, 3 new logs stored" in result.output
 
     out = tmp_path / "report.json"
-    today = dt.datetime.now(dt.UTC).date()
-    start = (today - dt.timedelta(days=1)).isoformat()
-    written = runner.invoke(
-        main,
-        [
-            "report",
-            "plays",
-            "--from",
-            start,
-            "--to",
-            today.isoformat(),
-            "--by",
-            "country,kind",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-        ],
+    written = report_since_yesterday(
+        runner, "--by", "country,kind", "--format", "json", "--output", str(out)
     )
     assert written.exit_code == 0, written.output
     assert json.loads(out.read_text()) == [
         {"country": "GB", "kind": "preview", "plays": 3, "seconds": 180}
     ]
+
+
+def report_since_yesterday(runner: CliRunner, *options: str) -> Result:
+    """``sessionhub report plays`` from yesterday to today, with ``options``."""
+    today = dt.datetime.now(dt.UTC).date()
+    start = (today - dt.timedelta(days=1)).isoformat()
+    command = ["report", "plays", "--from", start, "--to", today.isoformat(), *options]
+    return runner.invoke(main, command)
 
 
 def test_report_argument_errors(runner: CliRunner) -> None:
