@@ -64,8 +64,11 @@ def debian_binary(name: str, path: str) -> str:
     return found
 
 
-def nginx_site(sessionhub_urls: list[str], port: int, root: Path, *, cache: Path | None) -> str:
-    """The shipped site file with the CHANGE lines set (and the cache lines on, if asked)."""
+def nginx_site(
+    sessionhub_urls: list[str], port: int, root: Path, *, cache: Path | None, key: str | None
+) -> str:
+    """The shipped site file with the CHANGE lines set (and the cache lines on, and the
+    streaming key sent, if asked)."""
     text = NGINX_SITE.read_text()
     upstreams = "\n".join(f"    server {url.removeprefix('http://')};" for url in sessionhub_urls)
     text = text.replace(
@@ -75,16 +78,22 @@ def nginx_site(sessionhub_urls: list[str], port: int, root: Path, *, cache: Path
     text = text.replace("root /var/www/streams;", f"root {root};")
     if cache is not None:
         text = text.replace("# cache: ", "").replace("/var/cache/nginx/sessionhub", str(cache))
+    if key is not None:
+        line = '# proxy_set_header X-Sessionhub-Key "the same key";'
+        assert line in text
+        text = text.replace(line, f'proxy_set_header X-Sessionhub-Key "{key}";')
     return text
 
 
 @contextlib.contextmanager
-def running_nginx(sessionhub_urls: list[str], root: Path, *, cache: bool = False) -> Iterator[str]:
+def running_nginx(
+    sessionhub_urls: list[str], root: Path, *, cache: bool = False, key: str | None = None
+) -> Iterator[str]:
     binary = debian_binary("nginx", "/usr/sbin/nginx")
     folder = Path(tempfile.mkdtemp(prefix="nginx-"))
     port = free_port()
     (folder / "site.conf").write_text(
-        nginx_site(sessionhub_urls, port, root, cache=folder / "cache" if cache else None)
+        nginx_site(sessionhub_urls, port, root, cache=folder / "cache" if cache else None, key=key)
     )
     # As root, workers run as root too, so they can read the test's files.
     user = "user root;" if os.geteuid() == 0 else ""
@@ -118,13 +127,16 @@ class Icecast:
 
 
 @contextlib.contextmanager
-def running_icecast(sessionhub_url: str, port: int) -> Iterator[Icecast]:
+def running_icecast(sessionhub_url: str, port: int, key: str | None = None) -> Iterator[Icecast]:
     """Icecast from the shipped config on ``port`` (chosen beforehand: sessionhub is told its
     admin URL, ``icecast_admin_url(port)``, before Icecast starts)."""
     binary = debian_binary("icecast2", "/usr/bin/icecast2")
     folder = Path(tempfile.mkdtemp(prefix="icecast-"))
     text = ICECAST_CONFIG.read_text()
     text = text.replace("http://127.0.0.1:8080", sessionhub_url)
+    if key is not None:  # as the config's comment says: ?key= on every URL of sessionhub's
+        auth = "/streaming/icecast/auth"
+        text = text.replace(f'{auth}"', f'{auth}?key={key}"')
     text = text.replace("<port>8000</port>", f"<port>{port}</port>")
     text = text.replace("change-me-admin", ICECAST_ADMIN_PASSWORD)
     text = text.replace("change-me-source", ICECAST_SOURCE_PASSWORD)

@@ -119,16 +119,21 @@ async def tenant(database_url: str) -> dict[str, str]:
         await store.close()
 
 
+STREAMING_KEY = "icecast-streaming-key-0123456789"
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[Server, int]]:
-    """sessionhub told the Icecast admin URL, then the Icecast pointed at it, with a source."""
+    """sessionhub told the Icecast admin URL and a streaming key, then the Icecast pointed at
+    it with the key on its URLs (as the shipped config says to), with a source."""
     icecast_port = free_port()
     with (
         running_server(
             f"sqlite:///{tmp_path / 'hub.db'}",
             SESSIONHUB_ICECAST_ADMIN_URLS=icecast_admin_url(icecast_port),
+            SESSIONHUB_STREAMING_KEY=STREAMING_KEY,
         ) as server,
-        running_icecast(server.url, icecast_port),
+        running_icecast(server.url, icecast_port, key=STREAMING_KEY),
     ):
         source = Source(icecast_port)
         try:

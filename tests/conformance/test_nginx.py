@@ -218,3 +218,21 @@ async def test_with_sessionhub_unreachable_nothing_is_served(streams: Path) -> N
         async with httpx.AsyncClient(base_url=nginx) as viewer:
             answer = await viewer.get("/hls/100001V3D/seg-0.ts", params={"sessionId": "any"})
             assert answer.status_code >= 500 and answer.content != SEGMENT
+
+
+async def test_with_a_streaming_key_only_the_configured_nginx_is_answered(
+    tmp_path: Path, streams: Path
+) -> None:
+    """sessionhub with SESSIONHUB_STREAMING_KEY: the shipped config with its key line on is
+    answered; the same nginx without it is refused (403), whatever the session."""
+    key = "nginx-streaming-key-0123456789"
+    with running_server(f"sqlite:///{tmp_path / 'hub.db'}", SESSIONHUB_STREAMING_KEY=key) as server:
+        tokens = await tenant(server.database_url)
+        async with httpx.AsyncClient(base_url=server.url) as srm:
+            sid = await setup(srm, tokens["acme-1"])
+        with running_nginx([server.url], streams, key=key) as nginx:
+            async with httpx.AsyncClient(base_url=nginx) as viewer:
+                assert await fetch(viewer, sid) == 200
+        with running_nginx([server.url], streams) as keyless:
+            async with httpx.AsyncClient(base_url=keyless) as viewer:
+                assert await fetch(viewer, sid) == 403
