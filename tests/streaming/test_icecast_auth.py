@@ -13,8 +13,8 @@ import pytest
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.listeners import CLIENT, MOUNT, SERVER
-from sessionhub.settings import Settings
 from tests.dialects.nagra.tenant import Tenant
+from tests.streaming.hubs import hub_with
 
 AUTH = "/streaming/icecast/auth"
 
@@ -172,21 +172,14 @@ async def test_with_a_streaming_key_only_the_operators_icecast_may_call(
     """Without the key nobody can admit, report gone or restart listeners; with it, Icecast
     (whose listener_add URL carries ?key=) can."""
     key = "k" * 32
-    settings = Settings.from_env({}, streaming_key=key, **configuration)
-    hub = SessionHub(settings, clock=clock)
-    await hub.startup(sweep=False)
-    try:
-        transport = httpx.ASGITransport(app=hub)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            tenant = await Tenant(hub, client).create()
-            await hub.accounts.add_content("radio", "LIVE")
-            await hub.accounts.entitle("ACME", "radio")
-            data = form("listener_add", 1, f"/radio?token={quote(tenant.tokens['dev-1'])}")
-            for url in (AUTH, f"{AUTH}?key=wrong"):
-                refused = await client.post(url, data=data)
-                assert refused.status_code == 403 and not admitted(refused)
-            restart = {"action": "mount_add", "server": "icecast.example", "port": "8000"}
-            assert (await client.post(AUTH, data={**restart, "mount": "/radio"})).status_code == 403
-            assert admitted(await client.post(f"{AUTH}?key={key}", data=data))
-    finally:
-        await hub.shutdown()
+    async with hub_with(clock, streaming_key=key, **configuration) as (hub, client):
+        tenant = await Tenant(hub, client).create()
+        await hub.accounts.add_content("radio", "LIVE")
+        await hub.accounts.entitle("ACME", "radio")
+        data = form("listener_add", 1, f"/radio?token={quote(tenant.tokens['dev-1'])}")
+        for url in (AUTH, f"{AUTH}?key=wrong"):
+            refused = await client.post(url, data=data)
+            assert refused.status_code == 403 and not admitted(refused)
+        restart = {"action": "mount_add", "server": "icecast.example", "port": "8000"}
+        assert (await client.post(AUTH, data={**restart, "mount": "/radio"})).status_code == 403
+        assert admitted(await client.post(f"{AUTH}?key={key}", data=data))

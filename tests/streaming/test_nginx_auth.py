@@ -9,8 +9,8 @@ import pytest
 
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
-from sessionhub.settings import Settings
 from tests.dialects.nagra.tenant import VOD, Tenant
+from tests.streaming.hubs import hub_with
 
 AUTH = "/streaming/nginx/auth"
 SEGMENT = "/hls/100001V3D/720p/seg-00042.ts"
@@ -110,32 +110,24 @@ async def test_refusals_say_why(tenant: Tenant, client: httpx.AsyncClient) -> No
 async def test_with_a_streaming_key_only_the_operators_servers_may_ask(
     configuration: dict[str, str], clock: ManualClock
 ) -> None:
-    settings = Settings.from_env(
-        {},
+    rules = "/live/news/=BTV_CH1_V,/hls/{contentID}/"
+    key = {"X-Sessionhub-Key": "k" * 32}
+    async with hub_with(
+        clock,
         streaming_key="k" * 32,
-        streaming_content="/live/news/=BTV_CH1_V,/hls/{contentID}/",
+        streaming_content=rules,
         streaming_session_name="srm",
         **configuration,
-    )
-    hub = SessionHub(settings, clock=clock)
-    await hub.startup(sweep=False)
-    try:
-        transport = httpx.ASGITransport(app=hub)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            tenant = await Tenant(hub, client).create()
-            sid = await tenant.start(
-                "dev-1", {"content": {"contentID": "BTV_CH1_V", "contentType": "LIVE"}}
-            )
-            uri = f"/live/news/index.m3u8?srm={sid}"
-            assert (await ask(client, uri))[0] == 403
-            assert (await ask(client, uri, **{"X-Sessionhub-Key": "wrong"}))[0] == 403
-            assert await ask(client, uri, **{"X-Sessionhub-Key": "k" * 32}) == (200, "")
-            vod = await tenant.start("dev-2", VOD)
-            assert await ask(
-                client, f"/hls/100001V3D/a.ts?srm={vod}", **{"X-Sessionhub-Key": "k" * 32}
-            ) == (200, "")
-    finally:
-        await hub.shutdown()
+    ) as (hub, client):
+        tenant = await Tenant(hub, client).create()
+        live = {"content": {"contentID": "BTV_CH1_V", "contentType": "LIVE"}}
+        sid = await tenant.start("dev-1", live)
+        uri = f"/live/news/index.m3u8?srm={sid}"
+        assert (await ask(client, uri))[0] == 403
+        assert (await ask(client, uri, **{"X-Sessionhub-Key": "wrong"}))[0] == 403
+        assert await ask(client, uri, **key) == (200, "")
+        vod = await tenant.start("dev-2", VOD)
+        assert await ask(client, f"/hls/100001V3D/a.ts?srm={vod}", **key) == (200, "")
 
 
 @pytest.mark.parametrize("configuration", ["sqlite", "postgresql+redis"], indirect=True)
@@ -145,29 +137,18 @@ async def test_an_end_decided_by_another_instance_is_seen_within_the_cache_time(
     """Each process remembers a live lease for SESSIONHUB_STREAMING_CACHE_MS (1 s): an end
     decided by this process is seen at once, one decided by another instance within 1 s; with
     0, every check asks the keeper."""
-    hubs = [
-        SessionHub(Settings.from_env({}, streaming_cache_ms=cache, **configuration), clock=clock)
-        for cache in (1000, 1000, 0)
-    ]
-    for hub in hubs:
-        await hub.startup(sweep=False)
-    try:
-        transports = [httpx.ASGITransport(app=hub) for hub in hubs]
-        async with (
-            httpx.AsyncClient(transport=transports[0], base_url="http://a") as a,
-            httpx.AsyncClient(transport=transports[1], base_url="http://b") as b,
-            httpx.AsyncClient(transport=transports[2], base_url="http://c") as c,
-        ):
-            tenant = await Tenant(hubs[0], a).create()
-            sid = await tenant.start("dev-1")
-            uri = f"{SEGMENT}?sessionId={sid}"
-            assert [(await ask(x, uri))[0] for x in (a, b, c)] == [200, 200, 200]
-            assert (await a.delete(f"/srm/sessions/{sid}", headers=tenant.auth("dev-1"))).is_success
-            assert (await ask(a, uri))[0] == 403  # decided here: at once
-            assert (await ask(c, uri))[0] == 403  # no memory: at once
-            assert (await ask(b, uri))[0] == 200  # B still remembers it live...
-            clock.advance(seconds=1)
-            assert await ask(b, uri) == (403, "session ended: teardown")  # ...for 1 s at most
-    finally:
-        for hub in hubs:
-            await hub.shutdown()
+    async with (
+        hub_with(clock, streaming_cache_ms=1000, **configuration) as (first, a),
+        hub_with(clock, streaming_cache_ms=1000, **configuration) as (_, b),
+        hub_with(clock, streaming_cache_ms=0, **configuration) as (_, c),
+    ):
+        tenant = await Tenant(first, a).create()
+        sid = await tenant.start("dev-1")
+        uri = f"{SEGMENT}?sessionId={sid}"
+        assert [(await ask(x, uri))[0] for x in (a, b, c)] == [200, 200, 200]
+        assert (await a.delete(f"/srm/sessions/{sid}", headers=tenant.auth("dev-1"))).is_success
+        assert (await ask(a, uri))[0] == 403  # decided here: at once
+        assert (await ask(c, uri))[0] == 403  # no memory: at once
+        assert (await ask(b, uri))[0] == 200  # B still remembers it live...
+        clock.advance(seconds=1)
+        assert await ask(b, uri) == (403, "session ended: teardown")  # ...for 1 s at most
