@@ -64,15 +64,20 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as errors:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        asyncio.run(ping(url, pings, connections))
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=120)
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            asyncio.run(ping(url, pings, connections))
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=120)
+        finally:  # a failed run must not leave a server under valgrind behind
+            if server.poll() is None:
+                server.kill()
+                server.wait()
     found = re.search(r"Collected : (\d+)", log.read_text())
     print(mode, pings, connections, found.group(1) if found else "no total (see the valgrind log)")
 
