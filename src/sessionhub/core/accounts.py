@@ -240,12 +240,17 @@ class AccountService:
         caller's ``address`` has failed too often (see ``FailureThrottle``).
         """
         account = await self.check_password(username, password, address=address)
-        device = await self._store.get_device(account.id, device_id)
+        await self.enabled_device(account.id, device_id)
+        return await self.issue_token(account.id, device_id)
+
+    async def enabled_device(self, account_id: str, device_id: str) -> Device:
+        """The account's device, if registered and enabled; else ``DeviceDisabledError``."""
+        device = await self._store.get_device(account_id, device_id)
         if device is None:
             raise DeviceDisabledError(f"Device {device_id} is not registered to this account")
         if not device.enabled:
             raise DeviceDisabledError(f"Device {device_id} is disabled")
-        return await self.issue_token(account.id, device_id)
+        return device
 
     async def check_password(
         self, username: str, password: str, *, address: str | None = None

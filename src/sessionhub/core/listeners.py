@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import msgspec
 
-from sessionhub.core.accounts import (
-    AccountService,
-    Caller,
-    ContentNotFoundError,
-    DeviceDisabledError,
-)
+from sessionhub.core.accounts import AccountService, Caller, ContentNotFoundError
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore, SessionStore
-from sessionhub.core.errors import NotAuthenticatedError, NotFoundError
+from sessionhub.core.errors import NotAuthenticatedError
 from sessionhub.core.leases import API
 from sessionhub.core.playback import PlaybackService, Setup
 
@@ -29,7 +24,7 @@ SERVER = "icecast.server"
 MOUNT = "icecast.mount"
 CLIENT = "icecast.client"
 DISCONNECTED = "disconnected"
-PAGE = 1000  # active playback sessions read per query when a mount starts anew
+PAGE = 1000  # active playback sessions read per query (an account's; a mount's, paged)
 
 
 class Listener(msgspec.Struct, frozen=True):
@@ -95,7 +90,7 @@ class ListenerService:
             return 0
         now = self._clock.now_ms()
         live = await self._store.list_sessions(
-            api=API, state="active", now_ms=now, account_id=account_id, limit=1000
+            api=API, state="active", now_ms=now, account_id=account_id, limit=PAGE
         )
         ended = 0
         for record in live:
@@ -139,12 +134,7 @@ class ListenerService:
         if listener.device_id is None:
             # A connection of its own: it never replaces another listener of the account.
             return Caller(account, f"icecast:{listener.server}{listener.mount}#{listener.client}")
-        try:
-            device = await self._accounts.get_device(account.id, listener.device_id)
-        except NotFoundError:
-            device = None
-        if device is None or not device.enabled:
-            raise DeviceDisabledError(f"Device {listener.device_id} is not enabled on the account")
+        device = await self._accounts.enabled_device(account.id, listener.device_id)
         return Caller(account, device.device_id)
 
     async def _account_of(self, listener: Listener) -> str | None:

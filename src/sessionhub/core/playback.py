@@ -42,7 +42,6 @@ class SessionEndedError(SessionClosedError):
 class Setup(msgspec.Struct):
     session_id: str
     timeout_s: int | None  # None: keep-alive disabled for this session
-    ended: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (id, reason) it ended
 
 
 class PlaybackService:
@@ -113,7 +112,7 @@ class PlaybackService:
             raise SessionLimitReachedError(account.id, account.max_sessions, decision.conflicts)
         if decision.end and self._on_end is not None:
             await self._on_end([session_id for session_id, _ in decision.end])
-        return Setup(record.id, timeout_s or None, decision.end)
+        return Setup(record.id, timeout_s or None)
 
     async def keep_alive(self, caller: Caller, session_id: str) -> None:
         """Renew the lease. Raises ``SessionNotFoundError`` or ``SessionEndedError``."""
