@@ -56,6 +56,7 @@ from sessionhub.web import (
     Send,
     read_body,
     route,
+    routing_path,
     send_response,
 )
 
@@ -224,7 +225,8 @@ class SessionHub:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         began = time.perf_counter()
         rid = request_id(scope["headers"])
-        mount = self.router.mount_for(scope["path"])
+        path = routing_path(scope)
+        mount = self.router.mount_for(path)
         if mount is None:  # cannot happen while "/" is mounted; kept for safety
             await send_response(send, Response(404), [])
             return
@@ -234,14 +236,14 @@ class SessionHub:
         if mount.cors:
             edge = tagged + self.cors.headers(scope)
             if scope["method"] == "OPTIONS":  # a preflight, on every path a browser may call
-                methods = self.router.methods_for(mount, scope["path"])
+                methods = self.router.methods_for(mount, path)
                 if methods and "OPTIONS" not in methods:  # (Adobe's page has its own)
                     preflight = self.cors.preflight(scope, methods)
                     await send_response(send, preflight, tagged)
                     self._observe(scope, mount, "preflight", preflight.status, began, rid)
                     return
         try:
-            found, params = self.router.resolve(mount, scope["method"], scope["path"])
+            found, params = self.router.resolve(mount, scope["method"], path)
             template = found.template
             body = await read_body(receive, scope, self.settings.max_body_bytes)
             response = await found.handler(Request(scope, body, params))

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus
 
 import msgspec
 
@@ -142,6 +142,18 @@ def route(method: str, path: str, handler: Handler) -> Route:
     return Route(method, re.compile(f"^{regex}$"), handler, path)
 
 
+def routing_path(scope: Scope) -> str:
+    """The path routes match, with the client's percent-escapes kept: an id holding an escaped
+    "/" (``%2F``, as Nuance session ids may) stays one segment, which the decoded ``path`` would
+    split in two. ``Router.resolve`` decodes each parameter once it has matched."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw is not None and b"%" in raw:
+        return raw.partition(b"?")[0].decode("latin-1")
+    path: str = scope["path"]
+    # without a raw path (some servers), a literal "%" is escaped so decoding gives it back
+    return path if raw is not None or "%" not in path else quote(path)
+
+
 class Router:
     """Find the handler for a request; errors render in the shape of the mount they hit."""
 
@@ -188,7 +200,10 @@ class Router:
                 continue
             match = candidate.pattern.match(path)
             if match is not None:
-                return candidate, match.groupdict()
+                params = match.groupdict()
+                if "%" in path:  # an escaped path (routing_path): each value decoded alone
+                    params = {name: unquote(value) for name, value in params.items()}
+                return candidate, params
         allowed = self.methods_for(mount, path)
         if allowed:
             raise MethodNotAllowedError(method, allowed)

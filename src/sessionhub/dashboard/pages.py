@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import jinja2
 import msgspec
@@ -34,6 +34,17 @@ HTML = b"text/html; charset=utf-8"
 _STATIC = resources.files("sessionhub.dashboard").joinpath("static")
 _TYPES = {".js": b"text/javascript", ".css": b"text/css", ".svg": b"image/svg+xml"}
 _encode = msgspec.json.Encoder().encode
+# What may not stand raw inside <script type="application/json">: `</script>` (or `<!--`) ends
+# or bends the block, `&` starts a character reference in some parsers, and U+2028/U+2029 end a
+# line in older JavaScript. JSON allows every character as a \u escape, so the data is the same.
+_SCRIPT_UNSAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON that is safe to put inside a ``<script>`` block of a page."""
+    return _encode(value).decode().translate(_SCRIPT_UNSAFE)
 
 
 class Services(Protocol):
@@ -72,6 +83,9 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["time"] = _time
+    # An id as one path segment: ids may hold "/" (Nuance's) or "?", which a plain href would
+    # split or cut; the router decodes the segment back (Jinja's own urlencode keeps "/").
+    env.filters["segment"] = lambda value: quote(str(value), safe="")
     env.globals["static"] = lambda name: f"{PREFIX}/static/{name}?v={files[name][2]}"
     env.globals["apis"] = SESSION_APIS
 
@@ -126,7 +140,7 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
 
     async def overview(request: Request, visit: Visit) -> Response:
         now = await services.overview.overview(60)
-        return page("overview.html", visit, data=_encode(charts(now)).decode())
+        return page("overview.html", visit, data=script_json(charts(now)))
 
     async def overview_json(request: Request, visit: Visit) -> Response:
         minutes = _int(request.query.get("minutes", "60"), "minutes", 1, 1440)
@@ -162,7 +176,7 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
     async def session_page(request: Request, visit: Visit) -> Response:
         detail = await services.sessions.get(request.params["session_id"])
         events = [{"ts": e.ts, "type": e.event_type, "playhead": e.playhead} for e in detail.events]
-        return page("session.html", visit, s=detail, events=_encode(events).decode())
+        return page("session.html", visit, s=detail, events=script_json(events))
 
     async def end_session(request: Request, visit: Visit) -> Response:
         fields = form(request)
@@ -203,7 +217,7 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
             {"id": s.id, "api": s.api, "start": s.started_at, "end": s.ended_at or s.expires_at}
             for s in sessions
         ]
-        return page("visitor.html", visit, v=detail, spans=_encode(spans).decode())
+        return page("visitor.html", visit, v=detail, spans=script_json(spans))
 
     async def play_logs(request: Request, visit: Visit) -> Response:
         today = dt.datetime.now(dt.UTC).date()
@@ -232,8 +246,8 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
             countries=by_country,
             tracks=by_track[:50],
             outside=outside,
-            chart=_encode([[str(r.keys["country"]), r.plays] for r in by_country[:30]]).decode(),
-            track_chart=_encode([[str(r.keys["track"]), r.plays] for r in by_track[:30]]).decode(),
+            chart=script_json([[str(r.keys["country"]), r.plays] for r in by_country[:30]]),
+            track_chart=script_json([[str(r.keys["track"]), r.plays] for r in by_track[:30]]),
             downloads={
                 fmt: f"{PREFIX}/playlogs/report?{urlencode({**download, 'format': fmt})}"
                 for fmt in reports.FORMATS
