@@ -10,6 +10,7 @@ answer outside the document, and leave the store writable.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,6 +134,8 @@ def fuzzed_app(
         playlog_rate_per_s=1_000_000,
         auth_failure_limit=1_000_000,
         max_body_bytes=16 * 1_048_576,
+        streaming_icecast=True,
+        streaming_key=STREAMING_KEY,
         **urls,
     )
     asyncio.run(seed(settings))
@@ -147,6 +150,7 @@ def api_schema(fuzzed_app: SessionHub) -> Any:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+STREAMING_KEY = "fuzz-streaming-key-0123456789"
 
 
 @schemathesis.auth()
@@ -169,6 +173,12 @@ class VendorAuth:
             headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         elif path.startswith("/1.2"):
             headers["Authorization"] = oauth1_header(case)
+        elif path.startswith("/streaming/icecast"):
+            headers["Authorization"] = (
+                "Basic " + base64.b64encode(f"icecast:{STREAMING_KEY}".encode()).decode()
+            )
+        elif path.startswith("/streaming/nginx"):
+            headers["X-Sessionhub-Key"] = STREAMING_KEY
 
 
 def oauth1_header(case: Any) -> str:

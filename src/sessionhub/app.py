@@ -41,7 +41,7 @@ from sessionhub.observe.access_log import REQUEST_ID_HEADER, AccessLog, request_
 from sessionhub.observe.activity import ACTIVITY
 from sessionhub.settings import Settings
 from sessionhub.stores import store_for_url
-from sessionhub.stores.redis import RedisClient, RedisRequestGate
+from sessionhub.stores.redis import RedisAttemptCounter, RedisClient, RedisRequestGate
 from sessionhub.streaming import routes as streaming_routes
 from sessionhub.streaming.content import ContentMap
 from sessionhub.streaming.icecast_admin import IcecastAdmin
@@ -90,8 +90,18 @@ class SessionHub:
         ended = self._sessions_ended
         self.sessions = SessionService(self.store, self.clock, self.leases, on_end=ended)
         # One throttle for every password check: an address guessing at both endpoints counts once.
+        # Counted where every worker and instance sees the same numbers: Redis when configured,
+        # else the database.
+        attempts = (
+            RedisAttemptCounter(self.redis, settings.auth_failure_window_s * 1000)
+            if self.redis
+            else self.store
+        )
         throttle = FailureThrottle(
-            self.clock, limit=settings.auth_failure_limit, window_s=settings.auth_failure_window_s
+            self.clock,
+            limit=settings.auth_failure_limit,
+            window_s=settings.auth_failure_window_s,
+            counter=attempts,
         )
         self.accounts = AccountService(
             self.store, self.clock, token_ttl_s=settings.token_ttl_s, throttle=throttle
@@ -125,7 +135,9 @@ class SessionHub:
         self.playlogs = PlayLogService(self.store, self.clock, rules)
         self.cors = CorsPolicy(settings.cors_origins)
         self.overview = OverviewService(self.store, self.sessions, self.clock)
-        dashboard_auth = DashboardAuth(settings.admin_token, settings.viewer_token, throttle)
+        dashboard_auth = DashboardAuth(
+            settings.admin_token, settings.viewer_token, throttle, self.store, self.clock
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._activity: asyncio.Task[None] | None = None
         self._metrics_flusher: asyncio.Task[None] | None = None
@@ -156,6 +168,7 @@ class SessionHub:
                     ContentMap(settings.streaming_content),
                     session_name=settings.streaming_session_name,
                     key=settings.streaming_key,
+                    icecast=settings.streaming_icecast,
                 ),
                 admin_routes.mount(self, settings.admin_token),
                 dashboard.mount(self, dashboard_auth),

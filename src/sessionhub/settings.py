@@ -71,6 +71,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     streaming_content: str = DEFAULT_RULES
     streaming_session_name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "sessionId"
     streaming_key: str | None = None
+    # /streaming/icecast/auth answers only when turned on, and then only with the key: a call
+    # to it can end any account's listeners (docs/security.md).
+    streaming_icecast: bool = False
     # How long a process may reuse a live lease it read for a segment check (ends decided by
     # this process are seen at once, by another instance within this); 0: ask every time.
     streaming_cache_ms: Annotated[int, Meta(ge=0, le=10_000)] = 1000
@@ -128,6 +131,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ContentMap(settings.streaming_content)
         except ContentRuleError as error:
             raise SettingsError(f"{PREFIX}STREAMING_CONTENT: {error}") from None
+        if settings.streaming_icecast and settings.streaming_key is None:
+            raise SettingsError(
+                f"{PREFIX}STREAMING_ICECAST needs {PREFIX}STREAMING_KEY: without it anyone who"
+                " can reach sessionhub could report any account's listeners gone"
+            )
         for url in settings.icecast_admins():
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
                 raise SettingsError(

@@ -65,7 +65,13 @@ def debian_binary(name: str, path: str) -> str:
 
 
 def nginx_site(
-    sessionhub_urls: list[str], port: int, root: Path, *, cache: Path | None, key: str | None
+    sessionhub_urls: list[str],
+    port: int,
+    root: Path,
+    *,
+    cache: Path | None,
+    key: str | None,
+    access_log: Path,
 ) -> str:
     """The shipped site file with the CHANGE lines set (and the cache lines on, and the
     streaming key sent, if asked)."""
@@ -76,6 +82,7 @@ def nginx_site(
     )
     text = text.replace("listen 8081;", f"listen 127.0.0.1:{port};")
     text = text.replace("root /var/www/streams;", f"root {root};")
+    text = text.replace("/var/log/nginx/streams.log", str(access_log))
     if cache is not None:
         text = text.replace("# cache: ", "").replace("/var/cache/nginx/sessionhub", str(cache))
     if key is not None:
@@ -87,13 +94,27 @@ def nginx_site(
 
 @contextlib.contextmanager
 def running_nginx(
-    sessionhub_urls: list[str], root: Path, *, cache: bool = False, key: str | None = None
+    sessionhub_urls: list[str],
+    root: Path,
+    *,
+    cache: bool = False,
+    key: str | None = None,
+    access_log: Path | None = None,
 ) -> Iterator[str]:
+    """nginx from the shipped site file; its access log (the site's own) in ``access_log``
+    when given."""
     binary = debian_binary("nginx", "/usr/sbin/nginx")
     folder = Path(tempfile.mkdtemp(prefix="nginx-"))
     port = free_port()
     (folder / "site.conf").write_text(
-        nginx_site(sessionhub_urls, port, root, cache=folder / "cache" if cache else None, key=key)
+        nginx_site(
+            sessionhub_urls,
+            port,
+            root,
+            cache=folder / "cache" if cache else None,
+            key=key,
+            access_log=access_log or folder / "streams.log",
+        )
     )
     # As root, workers run as root too, so they can read the test's files.
     user = "user root;" if os.geteuid() == 0 else ""
@@ -124,19 +145,18 @@ def icecast_admin_url(port: int) -> str:
 class Icecast:
     url: str
     process: subprocess.Popen[bytes]
+    logs: Path  # the folder of its console.log (start-up), error.log and access.log
 
 
 @contextlib.contextmanager
-def running_icecast(sessionhub_url: str, port: int, key: str | None = None) -> Iterator[Icecast]:
+def running_icecast(sessionhub_url: str, port: int, key: str) -> Iterator[Icecast]:
     """Icecast from the shipped config on ``port`` (chosen beforehand: sessionhub is told its
-    admin URL, ``icecast_admin_url(port)``, before Icecast starts)."""
+    admin URL, ``icecast_admin_url(port)``, before Icecast starts), sending ``key``."""
     binary = debian_binary("icecast2", "/usr/bin/icecast2")
     folder = Path(tempfile.mkdtemp(prefix="icecast-"))
     text = ICECAST_CONFIG.read_text()
     text = text.replace("http://127.0.0.1:8080", sessionhub_url)
-    if key is not None:  # as the config's comment says: ?key= on every URL of sessionhub's
-        auth = "/streaming/icecast/auth"
-        text = text.replace(f'{auth}"', f'{auth}?key={key}"')
+    text = text.replace("change-me-streaming-key", key)
     text = text.replace("<port>8000</port>", f"<port>{port}</port>")
     text = text.replace("change-me-admin", ICECAST_ADMIN_PASSWORD)
     text = text.replace("change-me-source", ICECAST_SOURCE_PASSWORD)
@@ -153,12 +173,12 @@ def running_icecast(sessionhub_url: str, port: int, key: str | None = None) -> I
     config.chmod(0o644)
     folder.chmod(0o755)
     log = folder / "error.log"
-    process = subprocess.Popen(
-        [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    # what Icecast says before its log is open (config warnings) goes to its standard error
+    with (folder / "console.log").open("wb") as console:
+        process = subprocess.Popen([binary, "-c", str(config)], stdout=console, stderr=console)
     try:
         wait_for_port(port, process, "icecast2", log)
-        yield Icecast(f"http://127.0.0.1:{port}", process)
+        yield Icecast(f"http://127.0.0.1:{port}", process, folder)
     finally:
         stop(process)
         shutil.rmtree(folder, ignore_errors=True)

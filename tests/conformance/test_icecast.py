@@ -132,6 +132,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Server, int]]:
             f"sqlite:///{tmp_path / 'hub.db'}",
             SESSIONHUB_ICECAST_ADMIN_URLS=icecast_admin_url(icecast_port),
             SESSIONHUB_STREAMING_KEY=STREAMING_KEY,
+            SESSIONHUB_STREAMING_ICECAST="true",
         ) as server,
         running_icecast(server.url, icecast_port, key=STREAMING_KEY),
     ):
@@ -228,10 +229,13 @@ def test_an_icecast_back_from_a_crash_frees_its_listeners_slots(tmp_path: Path) 
     port = free_port()
     admin = icecast_admin_url(port)
     with running_server(
-        f"sqlite:///{tmp_path / 'hub.db'}", SESSIONHUB_ICECAST_ADMIN_URLS=admin
+        f"sqlite:///{tmp_path / 'hub.db'}",
+        SESSIONHUB_ICECAST_ADMIN_URLS=admin,
+        SESSIONHUB_STREAMING_KEY=STREAMING_KEY,
+        SESSIONHUB_STREAMING_ICECAST="true",
     ) as server:
         tokens = asyncio.run(tenant(server.database_url))
-        with running_icecast(server.url, port) as icecast:
+        with running_icecast(server.url, port, STREAMING_KEY) as icecast:
             source = Source(port)
             wait_for(lambda: mounted(port), "the /radio mount")
             ears = [ear(port, tokens, "DENY-1"), ear(port, tokens, "DENY-2")]
@@ -240,7 +244,7 @@ def test_an_icecast_back_from_a_crash_frees_its_listeners_slots(tmp_path: Path) 
             assert all(e.cut.wait(10) for e in ears)
             source.close()
         assert len(live(server, "DENY")) == 2  # nobody told sessionhub
-        with running_icecast(server.url, port):
+        with running_icecast(server.url, port, STREAMING_KEY):
             source = Source(port)
             try:
                 wait_for(lambda: not live(server, "DENY"), "the lost listeners' sessions ended")
@@ -250,3 +254,35 @@ def test_an_icecast_back_from_a_crash_frees_its_listeners_slots(tmp_path: Path) 
                 back.leave()
             finally:
                 source.close()
+
+
+def test_icecast_starts_without_warnings_and_logs_no_key(tmp_path: Path) -> None:
+    """The shipped config as it is: no warning at start-up (a comment inside <authentication>
+    was read as an unknown option), and the streaming key, sent as basic authentication's
+    password, in none of Icecast's logs, through a whole listener's visit and a restart."""
+    port = free_port()
+    with running_server(
+        f"sqlite:///{tmp_path / 'hub.db'}",
+        SESSIONHUB_ICECAST_ADMIN_URLS=icecast_admin_url(port),
+        SESSIONHUB_STREAMING_KEY=STREAMING_KEY,
+        SESSIONHUB_STREAMING_ICECAST="true",
+    ) as server:
+        tokens = asyncio.run(tenant(server.database_url))
+        with running_icecast(server.url, port, STREAMING_KEY) as icecast:
+            source = Source(port)
+            try:
+                wait_for(lambda: mounted(port), "the /radio mount")
+                listener = ear(port, tokens, "DENY-1")
+                assert listener.status == 200
+                listener.leave()
+                wait_for(lambda: not live(server, "DENY"), "the session ended on disconnect")
+            finally:
+                source.close()
+            time.sleep(0.5)  # mount_remove
+            console = (icecast.logs / "console.log").read_text()
+            errors = (icecast.logs / "error.log").read_text()
+            access = (icecast.logs / "access.log").read_text()
+    started = errors.split("server started", 1)[0]
+    assert "WARN" not in console + started, console + started
+    assert "/radio" in access
+    assert STREAMING_KEY not in console + errors + access

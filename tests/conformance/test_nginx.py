@@ -161,6 +161,56 @@ async def test_cached_answers_refuse_within_the_cache_time(
             assert await fetch(viewer, sid) == 403
 
 
+async def test_a_cached_yes_is_never_handed_to_another_request(
+    sqlite_server: Server, streams: Path
+) -> None:
+    """The cache key is the original request's query, cookies, token and content: a request
+    naming no session, another session or other content is asked about, not served the yes
+    that a live session's request left in the cache (inside the auth sub-request $uri and
+    $args are the sub-request's own, so a key of those was the same for everyone)."""
+    tokens = await tenant(sqlite_server.database_url)
+    with running_nginx([sqlite_server.url], streams, cache=True) as nginx:
+        async with (
+            httpx.AsyncClient(base_url=sqlite_server.url) as srm,
+            httpx.AsyncClient(base_url=nginx) as viewer,
+        ):
+            sid = await setup(srm, tokens["acme-1"])
+            for path in ("index.m3u8", "seg-0.ts"):
+                assert await fetch(viewer, sid, path) == 200  # cached from now on
+                assert await fetch(viewer, None, path) == 401
+                assert await fetch(viewer, "not-a-session", path) == 403
+            assert (await viewer.get("/hls/BTV_CH1_V/seg-0.ts")).status_code == 401
+            cookie = {"Cookie": f"sessionId={sid}"}
+            assert (await viewer.get("/hls/100001V3D/seg-0.ts", headers=cookie)).status_code == 200
+            for other in ("sessionId=forged", "session=x", ""):
+                answer = await viewer.get("/hls/100001V3D/seg-0.ts", headers={"Cookie": other})
+                assert answer.status_code in (401, 403), other
+            # a query that names the session in a way only sessionhub decodes
+            encoded = await viewer.get(f"/hls/100001V3D/seg-0.ts?%73essionId={sid}")
+            assert encoded.status_code == 200
+            assert await fetch(viewer, None) == 401
+
+
+async def test_the_access_log_holds_no_session_id_or_token(
+    sqlite_server: Server, streams: Path, tmp_path: Path
+) -> None:
+    tokens = await tenant(sqlite_server.database_url)
+    log = tmp_path / "streams.log"
+    with running_nginx([sqlite_server.url], streams, access_log=log) as nginx:
+        async with (
+            httpx.AsyncClient(base_url=sqlite_server.url) as srm,
+            httpx.AsyncClient(base_url=nginx) as viewer,
+        ):
+            sid = await setup(srm, tokens["acme-1"])
+            token = tokens["acme-1"]
+            query = {"sessionId": sid, "token": token}
+            answer = await viewer.get("/hls/100001V3D/seg-0.ts", params=query)
+            assert answer.status_code == 200
+    written = log.read_text()
+    assert 'GET /hls/100001V3D/seg-0.ts HTTP/1.1" 200' in written
+    assert sid not in written and token not in written
+
+
 @contextlib.contextmanager
 def three_instances(url: str, **env: str) -> Iterator[list[Server]]:
     with contextlib.ExitStack() as stack:

@@ -20,6 +20,7 @@ from tests.dialects.adobe.payloads import start
 from tests.server import running_server
 
 VIEWER_TOKEN = "dashboard-viewer-token"
+STREAMING_KEY = "dashboard-streaming-key-0123"
 VENDOR = Path(__file__).resolve().parents[2] / "src/sessionhub/dashboard/static/vendor"
 NPM = Path(__file__).resolve().parents[1] / "conformance/node/node_modules/uplot/dist"
 
@@ -27,7 +28,12 @@ NPM = Path(__file__).resolve().parents[1] / "conformance/node/node_modules/uplot
 @pytest.fixture
 def settings(configuration: dict[str, str]) -> Settings:
     return Settings.from_env(
-        {}, admin_token=ADMIN_TOKEN, viewer_token=VIEWER_TOKEN, **configuration
+        {},
+        admin_token=ADMIN_TOKEN,
+        viewer_token=VIEWER_TOKEN,
+        streaming_icecast=True,
+        streaming_key=STREAMING_KEY,
+        **configuration,
     )
 
 
@@ -178,7 +184,9 @@ async def test_a_listeners_session_page_says_which_icecast_serves_it(
     await app.accounts.entitle("ACME", "radio")
     form = {"action": "listener_add", "server": "radio-1", "port": "8000", "client": "17"}
     form |= {"mount": "/radio", "user": "ACME", "pass": "listen-pass", "ip": "192.0.2.1"}
-    added = await browser.post("/streaming/icecast/auth", data=form)
+    added = await browser.post(
+        "/streaming/icecast/auth", data=form, auth=("icecast", STREAMING_KEY)
+    )
     assert added.headers["icecast-auth-user"] == "1"
     [session] = await app.sessions.list(account_id="ACME")
     await log_in(browser, ADMIN_TOKEN)

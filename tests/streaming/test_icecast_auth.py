@@ -13,10 +13,21 @@ import pytest
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.listeners import CLIENT, MOUNT, SERVER
+from sessionhub.settings import Settings, SettingsError
+from tests.conftest import ADMIN_TOKEN
 from tests.dialects.nagra.tenant import Tenant
 from tests.streaming.hubs import hub_with
 
 AUTH = "/streaming/icecast/auth"
+KEY = "icecast-key-0123456789abcdef"
+ICECAST = ("icecast", KEY)  # the shipped config's username/password options: basic auth
+
+
+@pytest.fixture
+def settings(configuration: dict[str, str]) -> Settings:
+    return Settings.from_env(
+        {}, admin_token=ADMIN_TOKEN, streaming_icecast=True, streaming_key=KEY, **configuration
+    )
 
 
 @pytest.fixture
@@ -43,7 +54,7 @@ def form(action: str, client_id: int, mount: str = "/radio", **fields: str) -> d
 
 
 async def post(client: httpx.AsyncClient, data: dict[str, Any]) -> httpx.Response:
-    return await client.post(AUTH, data=data)
+    return await client.post(AUTH, data=data, auth=ICECAST)
 
 
 def admitted(response: httpx.Response) -> bool:
@@ -166,20 +177,38 @@ async def test_a_source_starting_anew_ends_the_sessions_of_earlier_listeners(
 
 
 @pytest.mark.parametrize("configuration", ["sqlite"], indirect=True)
-async def test_with_a_streaming_key_only_the_operators_icecast_may_call(
+async def test_only_the_operators_icecast_may_call(
     configuration: dict[str, str], clock: ManualClock
 ) -> None:
-    """Without the key nobody can admit, report gone or restart listeners; with it, Icecast
-    (whose listener_add URL carries ?key=) can."""
-    key = "k" * 32
-    async with hub_with(clock, streaming_key=key, **configuration) as (hub, client):
+    """Without the key nobody can admit, report gone or restart listeners; with it (as basic
+    authentication's password, or ``?key=``), Icecast can."""
+    async with hub_with(clock, streaming_key=KEY, streaming_icecast=True, **configuration) as (
+        hub,
+        client,
+    ):
         tenant = await Tenant(hub, client).create()
         await hub.accounts.add_content("radio", "LIVE")
         await hub.accounts.entitle("ACME", "radio")
         data = form("listener_add", 1, f"/radio?token={quote(tenant.tokens['dev-1'])}")
-        for url in (AUTH, f"{AUTH}?key=wrong"):
-            refused = await client.post(url, data=data)
+        for url, auth in ((AUTH, None), (f"{AUTH}?key=wrong", None), (AUTH, ("icecast", "no"))):
+            refused = await client.post(url, data=data, auth=auth)
             assert refused.status_code == 403 and not admitted(refused)
         restart = {"action": "mount_add", "server": "icecast.example", "port": "8000"}
         assert (await client.post(AUTH, data={**restart, "mount": "/radio"})).status_code == 403
-        assert admitted(await client.post(f"{AUTH}?key={key}", data=data))
+        assert (
+            await client.post(AUTH, data=data, headers={"Authorization": "Basic !!"})
+        ).status_code == 403
+        assert admitted(await client.post(AUTH, data=data, auth=ICECAST))
+        data = form("listener_add", 2, f"/radio?token={quote(tenant.tokens['dev-2'])}")
+        assert admitted(await client.post(f"{AUTH}?key={KEY}", data=data))
+
+
+@pytest.mark.parametrize("configuration", ["sqlite"], indirect=True)
+async def test_the_icecast_endpoint_is_off_unless_turned_on_and_never_without_a_key(
+    configuration: dict[str, str], clock: ManualClock
+) -> None:
+    async with hub_with(clock, **configuration) as (_, client):
+        off = await client.post(AUTH, data=form("mount_add", 1))
+        assert off.status_code == 404
+    with pytest.raises(SettingsError, match="STREAMING_ICECAST needs SESSIONHUB_STREAMING_KEY"):
+        Settings.from_env({"SESSIONHUB_STREAMING_ICECAST": "true"})

@@ -262,12 +262,16 @@ class AccountService:
         has failed too often (see ``FailureThrottle``).
         """
         keys = [f"account:{username}"] + ([f"address:{address}"] if address else [])
-        self._throttle.check(*keys)
-        account = await self._store.get_account(username)
-        stored = None if account is None else account.password_hash
-        # Hashed even for an unknown user: the answer's timing must not tell who exists.
-        if not await verify_password(password, stored) or account is None:
-            self._throttle.failed(*keys)
+        account = None
+
+        async def right() -> bool:
+            nonlocal account
+            account = await self._store.get_account(username)
+            stored = None if account is None else account.password_hash
+            # Hashed even for an unknown user: the answer's timing must not tell who exists.
+            return await verify_password(password, stored) and account is not None
+
+        if not await self._throttle.guard(keys, right) or account is None:
             raise NotAuthenticatedError("Wrong username or password")
         if not account.enabled:
             raise AccountDisabledError(f"Account {account.id} is disabled")

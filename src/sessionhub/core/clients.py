@@ -73,13 +73,15 @@ class ClientService:
         caller's ``address`` has failed too often (see ``FailureThrottle``).
         """
         keys = [f"client:{client_id}"] + ([f"address:{address}"] if address else [])
-        self._throttle.check(*keys)
-        client = await self._store.get_client(client_id)
-        stored = None if client is None else client.secret_hash
-        if not await verify_password(secret, stored) or client is None or not client.enabled:
-            self._throttle.failed(*keys)
-            return None
-        return client
+        client = None
+
+        async def right() -> bool:
+            nonlocal client
+            client = await self._store.get_client(client_id)
+            stored = None if client is None else client.secret_hash
+            return await verify_password(secret, stored) and client is not None and client.enabled
+
+        return client if await self._throttle.guard(keys, right) else None
 
     async def record(self, client: ApiClient, token: str, ttl_s: int) -> None:
         """Keep (the hash of) a token oauthlib's token endpoint generated."""

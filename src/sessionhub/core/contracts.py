@@ -14,6 +14,7 @@ from sessionhub.core.records import (
     ClientToken,
     Consumer,
     Content,
+    DashboardVisit,
     Device,
     EventRecord,
     Identity,
@@ -406,8 +407,42 @@ class StatsStore(abc.ABC):
         """Every (minute, name, count) from ``minute`` on, oldest first."""
 
 
+class AttemptCounter(abc.ABC):
+    """Sign-in attempts per key (an account, a client id, an address) and fixed window, shared
+    by every process that uses the same backend (``FailureThrottle``)."""
+
+    @abc.abstractmethod
+    async def count_attempts(self, keys: Sequence[str], window_no: int) -> list[int]:
+        """Add one attempt to each key in window ``window_no`` and return each key's attempts
+        there, this one included. Atomic per key: concurrent callers each get a different
+        count. Forgets the windows before ``window_no - 1``."""
+
+    @abc.abstractmethod
+    async def take_back_attempt(self, keys: Sequence[str], window_no: int) -> None:
+        """Remove one attempt from each key in window ``window_no`` (a check that succeeded).
+        A key with none there is left alone."""
+
+
+class GuardStore(AttemptCounter):
+    """What guards sign-ins in the database: attempts (``AttemptCounter``) and signed-in
+    dashboard visits."""
+
+    @abc.abstractmethod
+    async def add_visit(self, visit: DashboardVisit) -> None:
+        """Keep a new dashboard visit."""
+
+    @abc.abstractmethod
+    async def get_visit(self, id_hash: str, now_ms: int) -> DashboardVisit | None:
+        """The visit, None when unknown, ended or expired at ``now_ms``."""
+
+    @abc.abstractmethod
+    async def end_visit(self, id_hash: str) -> None:
+        """Forget a visit (logging out); an unknown one is a no-op."""
+
+
 class Store(
     SessionStore,
+    GuardStore,
     AccountStore,
     VisitorStore,
     ClientStore,

@@ -256,3 +256,13 @@ class Visitor(msgspec.Struct):
     created_at: int
     identities: list[Identity]
     profile: VisitorProfile
+
+
+class DashboardVisit(msgspec.Struct):
+    """A signed-in dashboard visit as the server keeps it; the cookie holds only its id."""
+
+    id_hash: str  # sha256 of the id in the cookie: a copy of the table opens no dashboard
+    role: str  # "admin" or "viewer"
+    csrf: str
+    created_at: int
+    expires_at: int

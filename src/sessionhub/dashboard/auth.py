@@ -1,9 +1,12 @@
-"""Who is looking at the dashboard: a signed, expiring cookie got by presenting the admin token
-or the viewer token once, and a CSRF token inside it for every state-changing form.
+"""Who is looking at the dashboard: a visit opened by presenting the admin token or the viewer
+token once, kept server-side, and named by a signed, expiring cookie.
 
-The cookie is signed with itsdangerous (HMAC, timestamped) under a key derived from the tokens
-themselves: changing either token logs every browser out. It carries only the role and the
-CSRF token, is HttpOnly and SameSite=Strict, and is Secure when the request came over HTTPS.
+The store keeps each visit (its role, its CSRF token for every state-changing form, its
+expiry) under the hash of a random id; the cookie holds that id, signed with itsdangerous
+(HMAC, timestamped) under a key derived from the tokens themselves, so a forged or stale cookie
+costs no store read and changing either token logs every browser out. Logging out deletes the
+visit: every copy of the cookie stops working at once, on every instance. The cookie is
+HttpOnly and SameSite=Strict, and Secure when the request came over HTTPS.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from typing import Literal
 import msgspec
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from sessionhub.core.clock import Clock
+from sessionhub.core.contracts import GuardStore
 from sessionhub.core.errors import PermissionDeniedError
 from sessionhub.core.passwords import FailureThrottle
+from sessionhub.core.records import DashboardVisit
 from sessionhub.web import Request
 
 COOKIE = "sessionhub_dashboard"
@@ -28,6 +34,7 @@ Role = Literal["admin", "viewer"]
 class Visit(msgspec.Struct):
     role: Role
     csrf: str
+    id: str  # what the cookie names; the store knows it by its hash
 
     @property
     def may_change(self) -> bool:
@@ -36,7 +43,12 @@ class Visit(msgspec.Struct):
 
 class DashboardAuth:
     def __init__(
-        self, admin_token: str | None, viewer_token: str | None, throttle: FailureThrottle
+        self,
+        admin_token: str | None,
+        viewer_token: str | None,
+        throttle: FailureThrottle,
+        visits: GuardStore,
+        clock: Clock,
     ) -> None:
         given: list[tuple[Role, str | None]] = [("admin", admin_token), ("viewer", viewer_token)]
         self._tokens = [(role, token) for role, token in given if token]
@@ -45,26 +57,40 @@ class DashboardAuth:
         ).hexdigest()
         self._signer = URLSafeTimedSerializer(key, salt="sessionhub-dashboard-cookie")
         self._throttle = throttle
+        self._visits = visits
+        self._clock = clock
 
     @property
     def enabled(self) -> bool:
         return bool(self._tokens)
 
-    def log_in(self, presented: str, address: str) -> Visit | None:
-        """The visit a correct token opens; None for a wrong one. Raises
-        ``TooManyRequestsError`` once an address has failed too often."""
-        self._throttle.check(f"dashboard:{address}")
+    async def log_in(self, presented: str, address: str) -> Visit | None:
+        """The visit a correct token opens (kept in the store); None for a wrong one. Raises
+        ``TooManyRequestsError`` once an address has tried too often."""
         role: Role | None = None
-        for candidate_role, token in self._tokens:  # compare all: the time says nothing
-            if hmac.compare_digest(presented.encode(), token.encode()):
-                role = candidate_role
-        if role is None:
-            self._throttle.failed(f"dashboard:{address}")
+
+        async def right() -> bool:
+            nonlocal role
+            for candidate_role, token in self._tokens:  # compare all: the time says nothing
+                if hmac.compare_digest(presented.encode(), token.encode()):
+                    role = candidate_role
+            return role is not None
+
+        if not await self._throttle.guard([f"dashboard:{address}"], right) or role is None:
             return None
-        return Visit(role, secrets.token_urlsafe(24))
+        visit = Visit(role, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
+        now = self._clock.now_ms()
+        await self._visits.add_visit(
+            DashboardVisit(_hash(visit.id), visit.role, visit.csrf, now, now + MAX_AGE_S * 1000)
+        )
+        return visit
+
+    async def log_out(self, visit: Visit) -> None:
+        """End the visit for every copy of its cookie."""
+        await self._visits.end_visit(_hash(visit.id))
 
     def cookie(self, visit: Visit, request: Request) -> bytes:
-        value = self._signer.dumps([visit.role, visit.csrf])
+        value = self._signer.dumps(visit.id)
         secure = "; Secure" if request.scope.get("scheme") == "https" else ""
         return (
             f"{COOKIE}={value}; Path=/admin; Max-Age={MAX_AGE_S}; HttpOnly; SameSite=Strict{secure}"
@@ -74,18 +100,21 @@ class DashboardAuth:
     def cleared() -> bytes:
         return f"{COOKIE}=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict".encode()
 
-    def visit(self, request: Request) -> Visit | None:
-        """The visit of a valid, unexpired cookie, or None."""
+    async def visit(self, request: Request) -> Visit | None:
+        """The visit of a valid cookie whose visit is still kept and unexpired, or None."""
         value = request.cookie(COOKIE)
         if value is None:
             return None
         try:
-            role, csrf = self._signer.loads(value, max_age=MAX_AGE_S)
+            visit_id = self._signer.loads(value, max_age=MAX_AGE_S)
         except (BadSignature, ValueError, TypeError):
             return None
-        if role not in ("admin", "viewer") or not isinstance(csrf, str):
+        if not isinstance(visit_id, str):
             return None
-        return Visit(role, csrf)
+        kept = await self._visits.get_visit(_hash(visit_id), self._clock.now_ms())
+        if kept is None or kept.role not in ("admin", "viewer"):
+            return None
+        return Visit(kept.role, kept.csrf, visit_id)  # type: ignore[arg-type]
 
     @staticmethod
     def check_change(visit: Visit, form: dict[str, str]) -> None:
@@ -94,3 +123,7 @@ class DashboardAuth:
             raise PermissionDeniedError("The viewer token can look, not change anything")
         if not hmac.compare_digest(form.get("csrf", "").encode(), visit.csrf.encode()):
             raise PermissionDeniedError("The form is stale or forged (CSRF check failed)")
+
+
+def _hash(visit_id: str) -> str:
+    return hashlib.sha256(visit_id.encode()).hexdigest()

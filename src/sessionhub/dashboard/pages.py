@@ -109,7 +109,7 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
 
     def signed_in(handler: Page) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
-            visit = auth.visit(request)
+            visit = await auth.visit(request)
             if visit is None:
                 return redirect(PREFIX)
             return await handler(request, visit)
@@ -122,20 +122,21 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
     async def home(request: Request) -> Response:
         if not auth.enabled:
             return page("off.html", None, 403)
-        if auth.visit(request) is not None:
+        if await auth.visit(request) is not None:
             return redirect(f"{PREFIX}/overview")
         return page("login.html", None, message=None)
 
     async def log_in(request: Request) -> Response:
         if not auth.enabled:
             return page("off.html", None, 403)
-        visit = auth.log_in(form(request).get("token", ""), client_address(request) or "?")
+        visit = await auth.log_in(form(request).get("token", ""), client_address(request) or "?")
         if visit is None:  # the form again (200: a page to show, not a challenge to answer)
             return page("login.html", None, message="That token is not right.")
         return redirect(f"{PREFIX}/overview", auth.cookie(visit, request))
 
     async def log_out(request: Request, visit: Visit) -> Response:
         DashboardAuth.check_change(visit, form(request))
+        await auth.log_out(visit)
         return redirect(PREFIX, DashboardAuth.cleared())
 
     async def overview(request: Request, visit: Visit) -> Response:
@@ -149,7 +150,7 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
     async def live(request: Request, visit: Visit) -> Response:
         async def feed() -> AsyncIterator[bytes]:
             yield b"retry: 2000\n\n"
-            while True:
+            while await auth.visit(request) is not None:  # a logged-out visit's feed ends
                 now = charts(await services.overview.overview(60))
                 yield b"event: overview\ndata: " + _encode(now) + b"\n\n"
                 await asyncio.sleep(LIVE_EVERY_S)

@@ -30,6 +30,7 @@ from sessionhub.core.records import (
     Updater,
 )
 from sessionhub.observe import metrics
+from sessionhub.stores.guard_queries import GuardQueries
 from sessionhub.stores.postgres_accounts import PostgresAccountQueries
 from sessionhub.stores.postgres_connection import (
     Connection,
@@ -94,6 +95,7 @@ class PostgresStore(
     PostgresPlayLogQueries,
     RegistryQueries,
     StatsQueries,
+    GuardQueries,
     Store,
 ):
     def __init__(self, dsn: str, *, schema: str = "public", max_connections: int = 20) -> None:

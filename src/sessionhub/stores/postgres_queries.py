@@ -66,3 +66,8 @@ class PostgresQueries:
         async with self._connection() as conn, conn.transaction():
             statuses = [await conn.execute(numbered(sql), *args) for sql, args in steps]
         return [int(status.rsplit(" ", 1)[-1]) for status in statuses]
+
+    async def _returning(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """Run statements in one transaction; the first row each returned (None: none)."""
+        async with self._connection() as conn, conn.transaction():
+            return [await conn.fetchrow(numbered(sql), *args) for sql, args in steps]

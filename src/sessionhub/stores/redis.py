@@ -16,12 +16,12 @@ import functools
 import hashlib
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sessionhub.core.consumers import rate_decision
-from sessionhub.core.contracts import RequestGate
+from sessionhub.core.contracts import AttemptCounter, RequestGate
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import RequestCheck
 from sessionhub.observe import metrics
@@ -55,6 +55,26 @@ redis.call('HSET', KEYS[2], 'tokens', string.format('%.17g', tokens), 'updated_a
   string.format('%d', math.max(now, updated)))
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return {0, allowed, string.format('%.17g', tokens)}
+"""
+
+
+# KEYS: one counter per key (of one window). ARGV: the counters' lifetime (ms).
+# Returns each counter after adding one.
+COUNT_ATTEMPTS = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  if counts[i] == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return counts
+"""
+# KEYS: the counters to take one from, where they exist and are above zero.
+TAKE_BACK_ATTEMPT = """
+for _, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n > 0 then redis.call('DECR', key) end
+end
+return 0
 """
 
 
@@ -191,3 +211,23 @@ class RedisRequestGate(RequestGate):
         return RequestCheck(
             replayed=False, rate=rate_decision(tokens, bool(int(result[1])), now_ms, rate_per_s)
         )
+
+
+class RedisAttemptCounter(AttemptCounter):
+    """Attempts counted in Redis: one counter per key and window, gone two windows later."""
+
+    def __init__(self, redis: RedisClient, window_ms: int) -> None:
+        self._redis = redis
+        self._lifetime_ms = 2 * window_ms
+        self._count = redis.script(COUNT_ATTEMPTS)
+        self._take_back = redis.script(TAKE_BACK_ATTEMPT)
+
+    def _keys(self, keys: Sequence[str], window_no: int) -> list[str]:
+        return [f"{self._redis.prefix}attempts:{window_no}:{key}" for key in keys]
+
+    async def count_attempts(self, keys: Sequence[str], window_no: int) -> list[int]:
+        counts = await self._count(self._keys(keys, window_no), [self._lifetime_ms])
+        return [int(count) for count in counts]
+
+    async def take_back_attempt(self, keys: Sequence[str], window_no: int) -> None:
+        await self._take_back(self._keys(keys, window_no), [])

@@ -30,6 +30,7 @@ from sessionhub.core.records import (
     Updater,
 )
 from sessionhub.observe import metrics
+from sessionhub.stores.guard_queries import GuardQueries
 from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     SESSION_COLUMNS,
@@ -144,6 +145,7 @@ class SQLiteSessionStore(
     SQLitePlayLogQueries,
     RegistryQueries,
     StatsQueries,
+    GuardQueries,
     Store,
 ):
     def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:

@@ -51,6 +51,15 @@ class SQLiteQueries:
         counts: list[int] = await self._write(change)
         return counts
 
+    async def _returning(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """Run statements in one transaction; the first row each returned (None: none)."""
+
+        def change(conn: sqlite3.Connection) -> list[Any]:
+            return [conn.execute(sql, args).fetchone() for sql, args in steps]
+
+        rows: list[Any] = await self._write(change)
+        return rows
+
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
         return await self._read(lambda conn: conn.execute(sql, args).fetchone())
 

@@ -13,12 +13,16 @@
   sessions of the mount's earlier listeners.
 
 With ``SESSIONHUB_STREAMING_KEY`` set, both need it (nginx: the ``X-Sessionhub-Key`` header;
-Icecast: ``?key=`` in the URL its config names), so that nobody but the operator's servers can
-check sessions or, worse, report listeners gone and free their slots.
+Icecast: as the password of HTTP basic authentication, its ``username``/``password`` options,
+or ``?key=`` in the URL), so that nobody but the operator's servers can check sessions or,
+worse, report listeners gone and free their slots. The Icecast endpoint is mounted only with
+``SESSIONHUB_STREAMING_ICECAST`` on, which the settings refuse without a key.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import re
 from urllib.parse import parse_qsl
@@ -49,6 +53,7 @@ def mounts(
     *,
     session_name: str,
     key: str | None,
+    icecast: bool,
 ) -> list[Mount]:
     def check_key(given: str | None) -> None:
         if key is not None and not hmac.compare_digest((given or "").encode(), key.encode()):
@@ -81,7 +86,7 @@ def mounts(
         return Response(verdict.status, reason + b"\n", [(REASON_HEADER, reason)], media_type=PLAIN)
 
     async def icecast_auth(request: Request) -> Response:
-        check_key(request.query.get("key"))
+        check_key(basic_password(request) or request.query.get("key"))
         fields = dict(reversed(parse_qsl(request.body.decode("latin-1"))))
         try:
             form = msgspec.convert(fields, IcecastAuthForm)
@@ -112,14 +117,17 @@ def mounts(
         await listeners.connect(listener, contents.content_for(mount))
         return Response(200, b"", list(ICECAST_ACCEPT), media_type=None)
 
+    nginx = Mount(
+        "/streaming/nginx",
+        [route("GET", "/streaming/nginx/auth", nginx_auth)],
+        render_nginx_error,
+        cors=False,
+        name="nginx",
+    )
+    if not icecast:
+        return [nginx]
     return [
-        Mount(
-            "/streaming/nginx",
-            [route("GET", "/streaming/nginx/auth", nginx_auth)],
-            render_nginx_error,
-            cors=False,
-            name="nginx",
-        ),
+        nginx,
         Mount(
             "/streaming/icecast",
             [route("POST", "/streaming/icecast/auth", icecast_auth)],
@@ -128,6 +136,19 @@ def mounts(
             name="icecast",
         ),
     ]
+
+
+def basic_password(request: Request) -> str | None:
+    """The password of an ``Authorization: Basic`` header (Icecast's ``username`` and
+    ``password`` options send the key so: kept out of the URLs Icecast writes to its log)."""
+    header = request.header(b"authorization")
+    if header is None or header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2]
 
 
 def render_nginx_error(error: SessionhubError) -> Response:
