@@ -42,9 +42,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         more = message.get("more_body", False)
     try:
         if scope["path"].startswith("/streaming/"):
-            # a streaming server's check: decode what it asks about (the original URI's path
-            # and the session id in its query), then say yes
+            # a streaming server's check: decode what it asks about (the original URI's path,
+            # the session id in its query, the device's token), then say yes
             uri = next((v for k, v in scope["headers"] if k == b"x-original-uri"), b"")
+            next((v for k, v in scope["headers"] if k == b"client-token"), b"").decode("latin-1")
             _, _, query = uri.decode("latin-1").partition("?")
             query_value(query, "sessionId")
             status, headers, reply = 200, [(b"content-length", b"0")], b""

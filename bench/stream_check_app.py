@@ -42,7 +42,11 @@ async def main(checks: int) -> None:
             "method": "GET",
             "path": "/streaming/nginx/auth",
             "query_string": b"",
-            "headers": [(b"host", b"bench"), (b"x-original-uri", uri)],
+            "headers": [
+                (b"host", b"bench"),
+                (b"x-original-uri", uri),
+                (b"client-token", tenant.tokens["dev-1"].encode()),
+            ],
             "client": ("127.0.0.1", 1),
         }
         request = {"type": "http.request", "body": b"", "more_body": False}

@@ -114,7 +114,11 @@ class SessionHub:
             on_end=ended,
         )
         self.delivery = DeliveryService(
-            self.leases, self.accounts, self.clock, cache_ms=settings.streaming_cache_ms
+            self.leases,
+            self.accounts,
+            self.clock,
+            cache_ms=settings.streaming_cache_ms,
+            binding=settings.streaming_binding,
         )
         self.listeners = ListenerService(
             self.accounts, self.playback, self.store, self.leases, self.clock

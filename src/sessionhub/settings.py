@@ -74,6 +74,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # /streaming/icecast/auth answers only when turned on, and then only with the key: a call
     # to it can end any account's listeners (docs/security.md).
     streaming_icecast: bool = False
+    # What a segment check asks beyond a live session id: the Client-Token of the device that
+    # set the session up ("device"), or nothing ("session": a shared link plays anywhere).
+    streaming_binding: Literal["device", "session"] = "device"
     # How long a process may reuse a live lease it read for a segment check (ends decided by
     # this process are seen at once, by another instance within this); 0: ask every time.
     streaming_cache_ms: Annotated[int, Meta(ge=0, le=10_000)] = 1000

@@ -61,15 +61,26 @@ async def tenant(database_url: str) -> dict[str, str]:
         await store.close()
 
 
+# The device token of each session set up here: a player sends its own with every segment (the
+# check is bound to the device by default), as a cookie here, as a native player would.
+TOKEN_OF: dict[str, str] = {}
+
+
 async def setup(client: httpx.AsyncClient, token: str) -> str:
     answer = await client.post("/srm/sessions", json=VOD, headers={"Client-Token": token})
     assert answer.status_code == 200, answer.text
-    return str(answer.json()["successResponse"]["sessionId"])
+    sid = str(answer.json()["successResponse"]["sessionId"])
+    TOKEN_OF[sid] = token
+    return sid
 
 
 async def fetch(viewer: httpx.AsyncClient, sid: str | None, path: str = "seg-0.ts") -> int:
+    """A segment as the session's own player asks for it (``sid`` in the query, its device's
+    token in a cookie)."""
     query = {"sessionId": sid} if sid else {}
-    answer = await viewer.get(f"/hls/100001V3D/{path}", params=query)
+    token = TOKEN_OF.get(sid or "")
+    cookie = {"Cookie": f"token={token}"} if token else {}
+    answer = await viewer.get(f"/hls/100001V3D/{path}", params=query, headers=cookie)
     if answer.status_code == 200:
         assert answer.content == (SEGMENT if path.endswith(".ts") else PLAYLIST)
     return answer.status_code
@@ -94,7 +105,8 @@ async def test_segments_are_served_to_live_sessions_only(
             assert await fetch(viewer, live, "index.m3u8") == 200
             assert await fetch(viewer, live) == 200
             by_cookie = await viewer.get(
-                "/hls/100001V3D/seg-0.ts", headers={"Cookie": f"sessionId={live}"}
+                "/hls/100001V3D/seg-0.ts",
+                headers={"Cookie": f"sessionId={live}; token={tokens['acme-1']}"},
             )
             assert by_cookie.status_code == 200
             with_token = await viewer.get(
@@ -180,15 +192,53 @@ async def test_a_cached_yes_is_never_handed_to_another_request(
                 assert await fetch(viewer, None, path) == 401
                 assert await fetch(viewer, "not-a-session", path) == 403
             assert (await viewer.get("/hls/BTV_CH1_V/seg-0.ts")).status_code == 401
-            cookie = {"Cookie": f"sessionId={sid}"}
+            cookie = {"Cookie": f"sessionId={sid}; token={tokens['acme-1']}"}
             assert (await viewer.get("/hls/100001V3D/seg-0.ts", headers=cookie)).status_code == 200
-            for other in ("sessionId=forged", "session=x", ""):
+            for other in (f"sessionId={sid}", "sessionId=forged", "session=x", ""):
                 answer = await viewer.get("/hls/100001V3D/seg-0.ts", headers={"Cookie": other})
                 assert answer.status_code in (401, 403), other
             # a query that names the session in a way only sessionhub decodes
-            encoded = await viewer.get(f"/hls/100001V3D/seg-0.ts?%73essionId={sid}")
+            encoded = await viewer.get(
+                f"/hls/100001V3D/seg-0.ts?%73essionId={sid}&token={tokens['acme-1']}"
+            )
             assert encoded.status_code == 200
             assert await fetch(viewer, None) == 401
+
+
+async def test_a_shared_link_serves_nobody_but_its_own_device(
+    sqlite_server: Server, streams: Path
+) -> None:
+    """A one-stream account's link (a live session id in the URL) shared with fifty viewers:
+    none of them is served, nor a second device of the same account with its own token; the
+    device that set the session up is. With the cache on, the owner's yes is not shared."""
+    tokens = await tenant(sqlite_server.database_url)
+    for cache in (False, True):
+        with running_nginx([sqlite_server.url], streams, cache=cache) as nginx:
+            async with (
+                httpx.AsyncClient(base_url=sqlite_server.url) as srm,
+                httpx.AsyncClient(base_url=nginx) as owner,
+            ):
+                sid = await setup(srm, tokens["acme-1"])
+                link = f"/hls/100001V3D/seg-0.ts?sessionId={sid}"
+                assert await fetch(owner, sid) == 200
+                viewers = [httpx.AsyncClient(base_url=nginx) for _ in range(50)]
+                try:
+                    answers = await asyncio.gather(*(v.get(link) for v in viewers))
+                finally:
+                    for viewer in viewers:
+                        await viewer.aclose()
+                assert [a.status_code for a in answers] == [401] * 50
+                assert (
+                    answers[0]
+                    .headers["x-sessionhub-reason"]
+                    .startswith("the session is bound to its device")
+                )
+                sibling = await owner.get(link, headers={"Client-Token": tokens["acme-2"]})
+                assert sibling.status_code == 403
+                assert sibling.headers["x-sessionhub-reason"] == "the token is another device's"
+                assert await fetch(owner, sid) == 200
+                head = {"Client-Token": tokens["acme-1"]}
+                assert (await srm.delete(f"/srm/sessions/{sid}", headers=head)).is_success
 
 
 async def test_the_access_log_holds_no_session_id_or_token(

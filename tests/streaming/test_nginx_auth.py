@@ -9,11 +9,22 @@ import pytest
 
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
+from sessionhub.settings import Settings
+from tests.conftest import ADMIN_TOKEN
 from tests.dialects.nagra.tenant import VOD, Tenant
 from tests.streaming.hubs import hub_with
 
 AUTH = "/streaming/nginx/auth"
 SEGMENT = "/hls/100001V3D/720p/seg-00042.ts"
+
+
+@pytest.fixture
+def settings(configuration: dict[str, str]) -> Settings:
+    """The unbound mode (a live session id is enough): what these tests check is the lease;
+    tests/security/test_shared_links.py checks the default, bound to the device."""
+    return Settings.from_env(
+        {}, admin_token=ADMIN_TOKEN, streaming_binding="session", **configuration
+    )
 
 
 @pytest.fixture
@@ -117,6 +128,7 @@ async def test_with_a_streaming_key_only_the_operators_servers_may_ask(
         streaming_key="k" * 32,
         streaming_content=rules,
         streaming_session_name="srm",
+        streaming_binding="session",
         **configuration,
     ) as (hub, client):
         tenant = await Tenant(hub, client).create()
@@ -138,9 +150,18 @@ async def test_an_end_decided_by_another_instance_is_seen_within_the_cache_time(
     decided by this process is seen at once, one decided by another instance within 1 s; with
     0, every check asks the keeper."""
     async with (
-        hub_with(clock, streaming_cache_ms=1000, **configuration) as (first, a),
-        hub_with(clock, streaming_cache_ms=1000, **configuration) as (_, b),
-        hub_with(clock, streaming_cache_ms=0, **configuration) as (_, c),
+        hub_with(clock, streaming_cache_ms=1000, streaming_binding="session", **configuration) as (
+            first,
+            a,
+        ),
+        hub_with(clock, streaming_cache_ms=1000, streaming_binding="session", **configuration) as (
+            _,
+            b,
+        ),
+        hub_with(clock, streaming_cache_ms=0, streaming_binding="session", **configuration) as (
+            _,
+            c,
+        ),
     ):
         tenant = await Tenant(first, a).create()
         sid = await tenant.start("dev-1")

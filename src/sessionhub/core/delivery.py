@@ -2,9 +2,13 @@
 
 A limit only the player honours is a suggestion: a copied URL skips the SRM call. So a streaming
 server asks, for each playlist or segment, whether the SRM session the request names is live
-now, plays the content the path serves, and, when the request carries a Client-Token, belongs
-to that token's account. The answer is a read of hot state (the lease keeper's), never a write:
-it runs for every segment of every viewer.
+now, plays the content the path serves, and is the requester's own. By default (``binding``
+``device``) that takes the Client-Token of the very device that set the session up: a link
+with a live session id alone, shared with fifty friends, serves none of them, and a token of
+another device (even of the same account) serves nobody else's session. ``binding="session"``
+(an explicit setting) lets a live session id alone pass, and checks a token only when one
+comes along (then it must be of the session's account). The answer is a read of hot state (the
+lease keeper's), never a write: it runs for every segment of every viewer.
 
 Every segment asking the keeper would cost a database or Redis round trip each (the check then
 ran at 16 % of its floor, bench/RESULTS.md). So each process remembers what the keeper said:
@@ -18,7 +22,7 @@ Unknown ids are never remembered. ``cache_ms=0`` asks the keeper every time.
 from __future__ import annotations
 
 import collections
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import msgspec
 
@@ -41,20 +45,30 @@ class Verdict(msgspec.Struct, frozen=True):
 LIVE = Verdict(True, 200, "live")
 NO_SESSION = Verdict(False, 401, "no session id")
 NOT_COVERED = Verdict(False, 403, "the path serves no known content")
+NO_TOKEN = Verdict(False, 401, "the session is bound to its device: send its Client-Token")
+Binding = Literal["device", "session"]
 T = TypeVar("T")
 REMEMBERED = 100_000  # live and ended sessions, and tokens, remembered per process (each)
 
 
 class DeliveryService:
     def __init__(
-        self, leases: LeaseStore, accounts: AccountService, clock: Clock, *, cache_ms: int = 0
+        self,
+        leases: LeaseStore,
+        accounts: AccountService,
+        clock: Clock,
+        *,
+        cache_ms: int = 0,
+        binding: Binding = "device",
     ) -> None:
         self._leases = leases
         self._accounts = accounts
         self._clock = clock
         self._cache_ms = cache_ms
+        self._binding = binding
         self._live: dict[str, tuple[LeaseCheck, int]] = {}  # id -> (check, good until)
-        self._tokens: dict[str, tuple[str, int]] = {}  # token -> (its account, good until)
+        # token -> ((its account, its device), good until)
+        self._tokens: dict[str, tuple[tuple[str, str], int]] = {}
         self._ended: collections.OrderedDict[str, LeaseCheck] = collections.OrderedDict()
 
     async def forget(self, session_ids: list[str]) -> None:
@@ -78,15 +92,18 @@ class DeliveryService:
             return Verdict(False, 403, f"session ended: {lease.reason}")
         if lease.content_id != content_id:
             return Verdict(False, 403, f"the session plays other content than {content_id}")
-        if token:
-            try:
-                account_id = await self._token_account(token)
-            except NotAuthenticatedError as error:
-                return Verdict(False, 401, error.message)
-            except PermissionDeniedError as error:
-                return Verdict(False, 403, error.message)
-            if account_id != lease.account_id:
-                return Verdict(False, 403, "the token is another account's")
+        if not token:
+            return NO_TOKEN if self._binding == "device" else LIVE
+        try:
+            account_id, device_id = await self._token_owner(token)
+        except NotAuthenticatedError as error:
+            return Verdict(False, 401, error.message)
+        except PermissionDeniedError as error:
+            return Verdict(False, 403, error.message)
+        if account_id != lease.account_id:
+            return Verdict(False, 403, "the token is another account's")
+        if self._binding == "device" and device_id != lease.device_id:
+            return Verdict(False, 403, "the token is another device's")
         return LIVE
 
     async def _lease(self, session_id: str) -> LeaseCheck:
@@ -114,18 +131,19 @@ class DeliveryService:
                 self._ended.popitem(last=False)
         return lease
 
-    async def _token_account(self, token: str) -> str:
-        """The account of a valid token; a valid answer is remembered like a live lease (a
-        revocation is seen within ``cache_ms``), a refusal never."""
+    async def _token_owner(self, token: str) -> tuple[str, str]:
+        """The account and device of a valid token; a valid answer is remembered like a live
+        lease (a revocation is seen within ``cache_ms``), a refusal never."""
         now = self._clock.now_ms()
         remembered = self._tokens.get(token)
         if remembered is not None and remembered[1] > now:
             return remembered[0]
-        account_id = (await self._accounts.authenticate(token)).account.id
+        caller = await self._accounts.authenticate(token)
+        owner = (caller.account.id, caller.device_id)
         if self._cache_ms > 0:
             _bounded(self._tokens, now)
-            self._tokens[token] = (account_id, now + self._cache_ms)
-        return account_id
+            self._tokens[token] = (owner, now + self._cache_ms)
+        return owner
 
 
 def _bounded(remembered: dict[str, tuple[T, int]], now: int) -> None:

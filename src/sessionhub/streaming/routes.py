@@ -79,6 +79,8 @@ def mounts(
         session_id = query_value(query, session_name) or request.cookie(session_name)
         if not token and "token=" in query:
             token = query_value(query, "token")
+        if not token:  # a native player sends no headers of its own, but sends cookies
+            token = request.cookie("token")
         verdict = await delivery.check(session_id, contents.content_for(path), token)
         if verdict.allowed:
             return _LIVE
