@@ -67,3 +67,18 @@ async def test_the_unbound_mode_is_an_explicit_setting(
         assert (await ask(client, f"{SEGMENT}?sessionId={sid}&token={other_account_token}"))[
             0
         ] == 401
+
+
+async def test_a_revoked_token_is_refused_within_the_token_memory(
+    app: SessionHub, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    from sessionhub.core.delivery import TOKEN_MEMORY_MS  # noqa: PLC0415
+
+    tenant = await Tenant(app, client).create(limit=2, lease_s=3600)
+    sid = await tenant.start("dev-1")
+    own = tenant.tokens["dev-1"]
+    link = f"{SEGMENT}?sessionId={sid}&token={own}"
+    assert await ask(client, link) == (200, "")
+    assert await app.accounts.revoke_token(own)
+    clock.advance(ms=TOKEN_MEMORY_MS + 1)
+    assert await ask(client, link) == (401, "Client-Token is not valid")

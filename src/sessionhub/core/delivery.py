@@ -49,6 +49,11 @@ NO_TOKEN = Verdict(False, 401, "the session is bound to its device: send its Cli
 Binding = Literal["device", "session"]
 T = TypeVar("T")
 REMEMBERED = 100_000  # live and ended sessions, and tokens, remembered per process (each)
+# How long a process trusts a token it found valid. A token is read with three tables, several
+# times the cost of a lease: re-read every second for each viewer it was half of what a check
+# cost (bench/RESULTS.md). A revoked token is refused by SRM at once (no keep-alive, so its
+# lease lapses) and by segment checks within this.
+TOKEN_MEMORY_MS = 10_000
 
 
 class DeliveryService:
@@ -132,8 +137,8 @@ class DeliveryService:
         return lease
 
     async def _token_owner(self, token: str) -> tuple[str, str]:
-        """The account and device of a valid token; a valid answer is remembered like a live
-        lease (a revocation is seen within ``cache_ms``), a refusal never."""
+        """The account and device of a valid token; a valid answer is remembered for
+        ``TOKEN_MEMORY_MS`` (none with ``cache_ms=0``), a refusal never."""
         now = self._clock.now_ms()
         remembered = self._tokens.get(token)
         if remembered is not None and remembered[1] > now:
@@ -142,7 +147,7 @@ class DeliveryService:
         owner = (caller.account.id, caller.device_id)
         if self._cache_ms > 0:
             _bounded(self._tokens, now)
-            self._tokens[token] = (owner, now + self._cache_ms)
+            self._tokens[token] = (owner, now + TOKEN_MEMORY_MS)
         return owner
 
 
