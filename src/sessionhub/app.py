@@ -139,6 +139,7 @@ class SessionHub:
         self.playlogs = PlayLogService(self.store, self.clock, rules)
         self.cors = CorsPolicy(settings.cors_origins)
         self.overview = OverviewService(self.store, self.sessions, self.clock)
+        self.live_snapshots = dashboard.live_snapshots(self.overview)
         dashboard_auth = DashboardAuth(
             settings.admin_token, settings.viewer_token, throttle, self.store, self.clock
         )
@@ -175,7 +176,7 @@ class SessionHub:
                     icecast=settings.streaming_icecast,
                 ),
                 admin_routes.mount(self, settings.admin_token),
-                dashboard.mount(self, dashboard_auth),
+                dashboard.mount(self, dashboard_auth, self.live_snapshots),
                 *(
                     [
                         metrics_route.mount(
@@ -224,6 +225,7 @@ class SessionHub:
                     await task
         self._sweeper = self._activity = self._metrics_flusher = None
         await self.icecast_admin.drain()
+        await self.live_snapshots.stop()
         if self._http_metrics is not None:
             self._http_metrics.flush()
         with contextlib.suppress(Exception):  # the last counts, if the store still answers

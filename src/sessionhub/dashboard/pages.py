@@ -25,6 +25,7 @@ from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
 from sessionhub.dashboard.auth import DashboardAuth, Visit
 from sessionhub.dashboard.charts import charts
+from sessionhub.dashboard.live import LiveSnapshots
 from sessionhub.web import Mount, Request, Response, client_address, route
 from sessionhub.web_errors import error_headers, status_for
 
@@ -75,7 +76,8 @@ def _time(ms: int | None) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def mount(services: Services, auth: DashboardAuth) -> Mount:
+def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> Mount:
+    """The dashboard's routes; ``snapshots`` computes what live feeds send (``live_snapshots``)."""
     files = _static_files()
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sessionhub.dashboard", "templates"),
@@ -148,12 +150,20 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
         return Response(200, _encode(charts(await services.overview.overview(minutes))))
 
     async def live(request: Request, visit: Visit) -> Response:
+        snapshots.check_room(visit.role)  # raises past the bound, before anything is sent
+
         async def feed() -> AsyncIterator[bytes]:
-            yield b"retry: 2000\n\n"
-            while await auth.visit(request) is not None:  # a logged-out visit's feed ends
-                now = charts(await services.overview.overview(60))
-                yield b"event: overview\ndata: " + _encode(now) + b"\n\n"
-                await asyncio.sleep(LIVE_EVERY_S)
+            # counted once running: a stream never started (its reader gone first) is never
+            # closed either
+            snapshots.open(visit.role)
+            try:
+                yield b"retry: 2000\n\n"
+                seen = 0
+                while await auth.visit(request) is not None:  # a logged-out visit's feed ends
+                    seen, snapshot = await snapshots.next(seen)
+                    yield b"event: overview\ndata: " + snapshot + b"\n\n"
+            finally:
+                snapshots.close(visit.role)
 
         headers = [(b"cache-control", b"no-store"), (b"x-accel-buffering", b"no")]
         return Response(200, headers=headers, media_type=b"text/event-stream", stream=feed())
@@ -297,6 +307,15 @@ def mount(services: Services, auth: DashboardAuth) -> Mount:
         route("GET", "/admin/static/{folder}/{name}", static),
     ]
     return Mount(PREFIX, routes, render_error, cors=False, name="dashboard")
+
+
+def live_snapshots(overview: OverviewService) -> LiveSnapshots:
+    """One overview per beat for every live feed of the process."""
+
+    async def compute() -> bytes:
+        return _encode(charts(await overview.overview(60)))
+
+    return LiveSnapshots(compute, LIVE_EVERY_S)
 
 
 def _int(value: str, name: str, low: int, high: int) -> int:

@@ -99,6 +99,13 @@ STORE_BATCH = Histogram(
     ["store"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
+# The dashboard's live feeds: open feeds are opened - closed; the overview is computed once per
+# beat for all of them (sessionhub.dashboard.live), so overviews grow by one per beat, not per feed.
+LIVE_FEEDS_OPENED = Counter("sessionhub_dashboard_feeds_opened", "Live dashboard feeds opened.")
+LIVE_FEEDS_CLOSED = Counter("sessionhub_dashboard_feeds_closed", "Live dashboard feeds closed.")
+LIVE_OVERVIEWS = Counter(
+    "sessionhub_dashboard_overviews", "Overviews computed for the live feeds (one per beat)."
+)
 BACKEND_ERRORS = Counter(
     "sessionhub_backend_errors",
     "Failures of a backend seen by a request or a sweep: database, redis.",
