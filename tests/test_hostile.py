@@ -383,3 +383,46 @@ async def test_outage_errors_name_the_failure_without_driver_text() -> None:
     body = json.loads(render_error(error).body)["errorResponse"]
     assert body["errorCode"] == "SRM-0016"
     assert "secret" not in body["errorMessage"] and "database unavailable" in body["errorMessage"]
+
+
+async def test_a_nul_character_in_a_query_or_an_id_is_a_4xx_everywhere(
+    app: SessionHub, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """Rule 3. Found by schemathesis on PostgreSQL, which cannot hold or even compare a NUL:
+    ``?value=%00`` on the visitor search was a 500. Every route that reads its query or an id
+    from its path, each with a NUL, answers 400 or 404."""
+    sid = await adobe_session(client)
+    queries = [
+        "/admin/api/visitors?kind=customer&value=a%00",
+        "/admin/api/visitors?kind=%00&value=a",
+        "/admin/api/sessions?account=%00",
+        "/admin/api/sessions?before=%00",
+        "/admin/api/sessions?api=a%00",
+        "/admin/api/reports/plays?consumer=%00",
+        "/admin/api/accounts?tenant=%00",
+        "/sessions/s-1?tenantId=%00",
+    ]
+    ids = [
+        "/admin/api/visitors/v%00",
+        "/admin/api/sessions/s%00",
+        "/admin/api/accounts/a%00",
+        "/sessions/s%00",
+        f"/api/v1/sessions/{sid}%00/events",
+    ]
+    for path in queries + ids:
+        method = "POST" if path.endswith("/events") else "GET"
+        body = event("ping", 2_000) if method == "POST" else None
+        answer = await client.request(method, path, headers=admin_headers, json=body)
+        assert answer.status_code in (400, 404), (path, answer.status_code, answer.text)
+    refused = await client.get("/sessions/s-1?tenantId=%00")
+    assert (refused.status_code, refused.json()["code"]) == (400, 400)  # Genesys' own shape
+    # ... and in the identities an Adobe session start names (a 503 on PostgreSQL before)
+    for name, value in (
+        ("analytics.visitorId", "v\x00"),
+        ("analytics.aid", "a\x00"),
+        ("visitor.marketingCloudUserId", "e\x00"),
+        ("visitor.customerIDs", {"crm": {"id": "c\x00", "authState": 1}}),
+    ):
+        started = await client.post("/api/v1/sessions", json=start(**{name: value}))
+        assert started.status_code == 400, (name, started.text)
+        assert "NUL" in started.json()["message"]

@@ -83,3 +83,26 @@ def test_every_walkthrough_runs_as_written(server: Server, tmp_path: Path) -> No
         found = done.stdout.find(expected, position)
         assert found >= 0, (expected, done.stdout[position : position + 2000])
         position = found + len(expected)
+
+
+def test_the_configuration_table_names_every_setting_and_only_settings() -> None:
+    """Each ``Settings`` field is a row of the README's Configuration table (a row may name
+    several: ``SESSIONHUB_AUTH_FAILURE_LIMIT`` / ``_WINDOW_S``), and each row is a setting."""
+    from sessionhub.settings import PREFIX, Settings  # noqa: PLC0415
+
+    text = README.read_text()
+    table = text[text.index("## Configuration") : text.index("## Storage and durability")]
+    variables = {PREFIX + name.upper() for name in Settings.__struct_fields__}
+    named: set[str] = set()
+    for row in re.findall(r"^\| (`SESSIONHUB_[^|]*)\|", table, re.M):
+        first, *more = re.findall(r"`([A-Z0-9_]+)`", row)
+        named.add(first)
+        family = first.split("_")[1]  # SESSIONHUB_<FAMILY>_...
+        for suffix in more:
+            if suffix.startswith(PREFIX):
+                named.add(suffix)
+                continue
+            [variable] = [v for v in variables if v.split("_")[1] == family and v.endswith(suffix)]
+            named.add(variable)
+    assert named - variables == set(), "rows that are not settings"
+    assert variables - named == set(), "settings the README does not list"

@@ -45,6 +45,7 @@ from sessionhub.stores.redis import RedisAttemptCounter, RedisClient, RedisReque
 from sessionhub.streaming import routes as streaming_routes
 from sessionhub.streaming.content import ContentMap
 from sessionhub.streaming.icecast_admin import IcecastAdmin
+from sessionhub.tenants import TenantHosts
 from sessionhub.web import (
     ClientDisconnectedError,
     Mount,
@@ -123,7 +124,9 @@ class SessionHub:
         self.listeners = ListenerService(
             self.accounts, self.playback, self.store, self.leases, self.clock
         )
-        self.engagement = EngagementService(self.store, self.clock)
+        self.engagement = EngagementService(
+            self.store, self.clock, settings.engagement_idle_timeout_s
+        )
         self.clients = ClientService(
             self.store, self.clock, token_ttl_s=settings.oauth_token_ttl_s, throttle=throttle
         )
@@ -141,14 +144,23 @@ class SessionHub:
         self.overview = OverviewService(self.store, self.sessions, self.clock)
         self.live_snapshots = dashboard.live_snapshots(self.overview)
         dashboard_auth = DashboardAuth(
-            settings.admin_token, settings.viewer_token, throttle, self.store, self.clock
+            settings.admin_token,
+            settings.viewer_token,
+            throttle,
+            self.store,
+            self.clock,
+            viewer_tenant=settings.viewer_tenant,
         )
         self._sweeper: asyncio.Task[None] | None = None
         self._activity: asyncio.Task[None] | None = None
         self._metrics_flusher: asyncio.Task[None] | None = None
         self._access_log = AccessLog(settings.log_format) if settings.access_log else None
         self._http_metrics = metrics.HttpRecorder() if settings.metrics else None
-        operator_tokens = [settings.admin_token, settings.viewer_token]
+        # /metrics counts every tenant: not for a viewer limited to one
+        operator_tokens = [settings.admin_token]
+        if settings.viewer_tenant is None:
+            operator_tokens.append(settings.viewer_token)
+        tenants = TenantHosts(settings.tenant_hosts)
         health = Mount(
             "/",
             [
@@ -162,9 +174,9 @@ class SessionHub:
         )
         self.router = Router(
             [
-                adobe_routes.mount(self.media),
+                adobe_routes.mount(self.media, tenants),
                 *nagra_routes.mounts(self.accounts, self.playback),
-                *genesys_routes.mounts(self.engagement),
+                *genesys_routes.mounts(self.engagement, tenants),
                 *nuance_routes.mounts(self.engagement, self.clients, settings.oauth_token_ttl_s),
                 massivemusic_routes.mount(self.consumers, self.playlogs),
                 *streaming_routes.mounts(
@@ -307,7 +319,7 @@ class SessionHub:
         return Response(200, b'{"status":"ok"}')
 
     async def _openapi(self, request: Request) -> Response:
-        return Response(200, openapi.document())
+        return Response(200, openapi.document(icecast=self.settings.streaming_icecast))
 
     async def _readyz(self, request: Request) -> Response:
         await self.store.ping()

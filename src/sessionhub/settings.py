@@ -12,8 +12,10 @@ import msgspec
 from msgspec import Meta
 
 from sessionhub.core.media import MediaSettings
+from sessionhub.core.records import TENANT_PATTERN
 from sessionhub.stores import UnsupportedURLError, mask_url, store_for_url
 from sessionhub.streaming.content import DEFAULT_RULES, ContentMap, ContentRuleError
+from sessionhub.tenants import TenantHosts
 
 PREFIX = "SESSIONHUB_"
 Seconds = Annotated[float, Meta(gt=0)]
@@ -43,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     adobe_reorder_window_ms: Annotated[int, Meta(ge=0)] = 5000
     adobe_reorder_window_events: Annotated[int, Meta(ge=0)] = 10
     srm_lease_timeout_s: Annotated[int, Meta(ge=0)] = 30
+    # Genesys and Nuance sessions end after this long without a write (0: never by themselves).
+    engagement_idle_timeout_s: Annotated[int, Meta(ge=0, le=31_536_000)] = 1800
     token_ttl_s: Annotated[int, Meta(ge=60)] = 86_400
     oauth_token_ttl_s: Annotated[int, Meta(ge=60)] = 3600
     playlog_rate_per_s: Annotated[int, Meta(ge=1)] = 5
@@ -58,6 +62,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # per client address in a window, before further attempts are refused without a check.
     auth_failure_limit: Annotated[int, Meta(ge=1)] = 10
     auth_failure_window_s: Annotated[int, Meta(ge=1)] = 60
+    # Tenants (docs/security.md): the APIs that carry no credential (Adobe, Genesys) write into
+    # the tenant of the Host they are called on, "host=tenant,..."; unset, everything is the
+    # tenant "default". A viewer token may be limited to one tenant.
+    tenant_hosts: str = ""
+    viewer_tenant: Annotated[str, Meta(pattern=TENANT_PATTERN)] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # One line per request on standard output: text for people, json for log shippers.
     access_log: bool = True
@@ -134,6 +143,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ContentMap(settings.streaming_content)
         except ContentRuleError as error:
             raise SettingsError(f"{PREFIX}STREAMING_CONTENT: {error}") from None
+        try:
+            TenantHosts(settings.tenant_hosts)
+        except ValueError as error:
+            raise SettingsError(f"{PREFIX}TENANT_HOSTS: {error}") from None
+        if settings.viewer_tenant is not None and settings.viewer_token is None:
+            raise SettingsError(f"{PREFIX}VIEWER_TENANT limits {PREFIX}VIEWER_TOKEN: set both")
         if settings.streaming_icecast and settings.streaming_key is None:
             raise SettingsError(
                 f"{PREFIX}STREAMING_ICECAST needs {PREFIX}STREAMING_KEY: without it anyone who"

@@ -19,6 +19,7 @@ import msgspec
 
 from sessionhub.core.errors import (
     BodyTooLargeError,
+    InvalidInputError,
     MethodNotAllowedError,
     NotFoundError,
     SessionhubError,
@@ -73,10 +74,14 @@ class Request:
 
     @property
     def query(self) -> dict[str, str]:
-        """Query parameters; the first value wins when one is repeated."""
+        """Query parameters; the first value wins when one is repeated. A NUL character
+        (``%00``) is refused (400) for every route at once: no name or value sessionhub keeps
+        can hold one, and PostgreSQL cannot even compare against one."""
         pairs = parse_qsl(self.scope.get("query_string", b"").decode("latin-1"))
         query: dict[str, str] = {}
         for key, value in pairs:
+            if "\x00" in key or "\x00" in value:
+                raise InvalidInputError("A query parameter holds a NUL character (%00)")
             query.setdefault(key, value)
         return query
 
@@ -203,6 +208,9 @@ class Router:
                 params = match.groupdict()
                 if "%" in path:  # an escaped path (routing_path): each value decoded alone
                     params = {name: unquote(value) for name, value in params.items()}
+                if any("\x00" in value for value in params.values()):
+                    # no id holds a NUL (PostgreSQL cannot even compare one): nothing is there
+                    raise NotFoundError(f"Nothing is at {path}")
                 return candidate, params
         allowed = self.methods_for(mount, path)
         if allowed:

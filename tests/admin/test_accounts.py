@@ -28,6 +28,7 @@ async def test_operator_sets_up_an_account_and_tears_a_session_down(
         "lease_timeout_s": None,
         "has_password": True,
         "created_at": account["created_at"],  # type: ignore[index]
+        "tenant": "default",
     }
     await call("POST", "/content", {"content_id": "100001V3D", "content_type": "COD"}, 201)
     await call("POST", "/accounts/ACME/devices", {"device_id": "stb-1"}, 201)

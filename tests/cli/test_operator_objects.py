@@ -64,6 +64,7 @@ def test_clients_are_listed_shown_and_disabled(database: str) -> None:
         "site_id": 306,
         "created_at": shown["created_at"],
         "enabled": True,
+        "tenant": "default",
     }
     assert "secret" not in cli("clients", "list", "--json")
     cli("clients", "disable", "app-306")

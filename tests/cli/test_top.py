@@ -81,6 +81,7 @@ def _view(**qoe: object) -> SessionView:
         expires_at=None,
         params={},
         custom_metadata={},
+        tenant="default",
         qoe=Qoe(**{**base, **qoe}),  # type: ignore[arg-type]
     )
 

@@ -9,9 +9,10 @@ from msgspec import Meta
 
 from sessionhub.core.accounts import MAX_LEASE_TIMEOUT_S, MAX_SESSIONS_LIMIT, AccountService
 from sessionhub.core.errors import InvalidInputError
-from sessionhub.core.records import AdmissionPolicy, Content
+from sessionhub.core.records import DEFAULT_TENANT, TENANT_PATTERN, AdmissionPolicy, Content
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.core.views import AccountDetail, AccountView
+from sessionhub.tenants import tenant_in_query
 from sessionhub.web import Request, Response, Route, decode_json, route
 
 S = TypeVar("S")
@@ -47,6 +48,7 @@ class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
     policy: AdmissionPolicy = "deny"
     lease_timeout_s: LeaseTimeout | None = None
     password: str | None = None
+    tenant: Annotated[str, Meta(pattern=TENANT_PATTERN)] = DEFAULT_TENANT
 
 
 class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -90,8 +92,9 @@ def account_routes(
 ) -> list[Route]:
     async def list_accounts(request: Request) -> Response:
         authorize(request)
+        tenant = tenant_in_query(request.query)
         found = await accounts.list_accounts()
-        return ok(AccountList([AccountView.of(a) for a in found]))
+        return ok(AccountList([AccountView.of(a) for a in found if tenant in (None, a.tenant)]))
 
     async def add_account(request: Request) -> Response:
         authorize(request)
@@ -102,6 +105,7 @@ def account_routes(
             policy=new.policy,
             lease_timeout_s=new.lease_timeout_s,
             password=new.password,
+            tenant=new.tenant,
         )
         return ok(AccountView.of(account), 201)
 

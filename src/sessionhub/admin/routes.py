@@ -15,10 +15,11 @@ from sessionhub.core.errors import (
     SessionhubError,
 )
 from sessionhub.core.playlogs import PlayLogService
-from sessionhub.core.records import SessionStateName, Visitor
+from sessionhub.core.records import DEFAULT_TENANT, SessionStateName, Visitor
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
+from sessionhub.tenants import tenant_in_query
 from sessionhub.web import Mount, Request, Response, route
 from sessionhub.web_errors import error_headers, status_for
 
@@ -82,6 +83,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
             limit=limit,
             before_id=query.get("before"),
             account_id=query.get("account"),
+            tenant=tenant_in_query(query),
         )
         next_before = page[-1].id if len(page) == limit else None
         return Response(200, _encode(SessionPage(page, next_before)))
@@ -109,7 +111,8 @@ def mount(services: Services, admin_token: str | None) -> Mount:
         kind, value = request.query.get("kind", ""), request.query.get("value", "")
         if not kind or not value:
             raise InvalidInputError("give ?kind=...&value=..., e.g. kind=customer&value=CRM-42")
-        return await visitor_detail(await services.visitors.find(kind, value))
+        tenant = tenant_in_query(request.query) or DEFAULT_TENANT
+        return await visitor_detail(await services.visitors.find(kind, value, tenant))
 
     async def play_report(request: Request) -> Response:
         authorize(request)

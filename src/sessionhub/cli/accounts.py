@@ -38,6 +38,12 @@ def accounts() -> None:
 )
 @click.option("--password", help="Sign-on password for devices of this account.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--tenant",
+    default="default",
+    show_default=True,
+    help="The tenant its sessions and visitors belong to.",
+)
 def add_account(
     account_id: str,
     max_sessions: int,
@@ -45,6 +51,7 @@ def add_account(
     lease_timeout: int | None,
     password: str | None,
     password_stdin: bool,
+    tenant: str,
 ) -> None:
     """Add an account."""
     password = read_secret(password, password_stdin)
@@ -55,9 +62,13 @@ def add_account(
             policy=policy,  # type: ignore[arg-type]
             lease_timeout_s=lease_timeout,
             password=password,
+            tenant=tenant,
         )
     )
-    click.echo(f"added account {account.id} (max {account.max_sessions}, {account.policy})")
+    click.echo(
+        f"added account {account.id} (max {account.max_sessions}, {account.policy},"
+        f" tenant {account.tenant})"
+    )
 
 
 @accounts.command("set")

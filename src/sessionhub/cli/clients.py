@@ -29,11 +29,19 @@ def clients() -> None:
 @click.argument("client_id")
 @secret_options("Client")
 @click.option("--site", "site_id", type=int, required=True, help="Nuance siteID it writes to.")
-def add_client(client_id: str, secret: str | None, secret_stdin: bool, site_id: int) -> None:
+@click.option(
+    "--tenant",
+    default="default",
+    show_default=True,
+    help="The tenant the site belongs to (a site is one tenant's).",
+)
+def add_client(
+    client_id: str, secret: str | None, secret_stdin: bool, site_id: int, tenant: str
+) -> None:
     """Add a client for POST /oauth-server/oauth/token (client credentials)."""
     given = required_secret(secret, secret_stdin)
-    _clients(lambda service: service.add_client(client_id, given, site_id))
-    click.echo(f"added client {client_id} for site {site_id}")
+    _clients(lambda service: service.add_client(client_id, given, site_id, tenant))
+    click.echo(f"added client {client_id} for site {site_id} (tenant {tenant})")
 
 
 def _clients(work: Any) -> Any:

@@ -7,6 +7,7 @@ username and password and gets a Client-Token; every SRM call carries it.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 import msgspec
@@ -21,6 +22,8 @@ from sessionhub.core.errors import (
 )
 from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
 from sessionhub.core.records import (
+    DEFAULT_TENANT,
+    TENANT_PATTERN,
     Account,
     AdmissionPolicy,
     ClientToken,
@@ -98,9 +101,13 @@ class AccountService:
         policy: AdmissionPolicy = "deny",
         lease_timeout_s: int | None = None,
         password: str | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> Account:
+        """A new account of ``tenant``: its sessions and visitors belong to that tenant."""
         _check_name(account_id, "account id")
         _check_limits(max_sessions, policy, lease_timeout_s)
+        if not re.match(TENANT_PATTERN, tenant):
+            raise InvalidInputError("a tenant is lower-case letters, digits, - and _")
         account = Account(
             id=account_id,
             max_sessions=max_sessions,
@@ -108,6 +115,7 @@ class AccountService:
             lease_timeout_s=lease_timeout_s,
             password_hash=None if password is None else hash_password(password),
             created_at=self._clock.now_ms(),
+            tenant=tenant,
         )
         await self._store.add_account(account)
         return account

@@ -6,6 +6,8 @@ caller could present.
 
 from __future__ import annotations
 
+import re
+
 from sessionhub.core.accounts import hash_token
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import ClientStore
@@ -13,16 +15,16 @@ from sessionhub.core.errors import (
     InvalidInputError,
     NotAuthenticatedError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from sessionhub.core.numbers import INT64_MAX
 from sessionhub.core.passwords import FailureThrottle, hash_password, verify_password
-from sessionhub.core.records import ApiClient, BearerToken
+from sessionhub.core.records import DEFAULT_TENANT, TENANT_PATTERN, ApiClient, BearerToken
 from sessionhub.core.views import ClientView
 
 
-class WrongSiteError(PermissionDeniedError):
-    pass
+class WrongSiteError(NotFoundError):
+    """A token naming a site not its own: 404, not 403, so no credential learns which sites
+    exist beyond its own tenant's."""
 
 
 class ClientService:
@@ -39,14 +41,24 @@ class ClientService:
         self._ttl_s = token_ttl_s
         self._throttle = throttle or FailureThrottle(clock, limit=10, window_s=60)
 
-    async def add_client(self, client_id: str, secret: str, site_id: int) -> ApiClient:
+    async def add_client(
+        self, client_id: str, secret: str, site_id: int, tenant: str = DEFAULT_TENANT
+    ) -> ApiClient:
+        """A client of one Nuance site, which belongs to ``tenant``: a site is one tenant's,
+        so a client of another tenant for the same site is refused."""
         if not client_id or ":" in client_id or not client_id.isprintable():
             raise InvalidInputError("client id must be printable and hold no ':'")
         if len(secret) < 8:
             raise InvalidInputError("client secret must be at least 8 characters")
         if not 0 <= site_id <= INT64_MAX:
             raise InvalidInputError(f"site id must be 0 to {INT64_MAX}")
-        client = ApiClient(client_id, hash_password(secret), site_id, self._clock.now_ms())
+        if not re.match(TENANT_PATTERN, tenant):
+            raise InvalidInputError("a tenant is lower-case letters, digits, - and _")
+        for other in await self._store.list_clients():
+            if other.site_id == site_id and other.tenant != tenant:
+                raise InvalidInputError(f"site {site_id} belongs to tenant {other.tenant}")
+        created = self._clock.now_ms()
+        client = ApiClient(client_id, hash_password(secret), site_id, created, tenant=tenant)
         await self._store.add_client(client)
         return client
 
@@ -110,4 +122,11 @@ class ClientService:
     def check_site(token: BearerToken, site_id: int) -> None:
         """Raises ``WrongSiteError`` unless the token's client belongs to the site."""
         if site_id != token.site_id:
-            raise WrongSiteError(f"This client may not write to site {site_id}")
+            raise WrongSiteError(f"No site {site_id}")
+
+    async def tenant_of(self, token: BearerToken) -> str:
+        """The tenant of the client a token was issued to (its site's)."""
+        client = await self._store.get_client(token.client_id)
+        if client is None:  # removed since: its tokens write nowhere
+            raise NotAuthenticatedError("The bearer token is not valid")
+        return client.tenant

@@ -102,8 +102,9 @@ class SessionStore(abc.ABC):
         limit: int = 100,
         before_id: str | None = None,
         account_id: str | None = None,
+        tenant: str | None = None,
     ) -> list[SessionRecord]:
-        """Sessions newest first, filtered by api, state and account.
+        """Sessions newest first, filtered by api, state, account and tenant.
 
         With ``now_ms`` given, ``state`` is judged as of that instant: a session whose lease
         lapsed counts as ended even if the sweeper has not written it down yet.
@@ -237,7 +238,8 @@ class VisitorStore(abc.ABC):
     async def get_visitor(self, visitor_id: str) -> Visitor | None: ...
 
     @abc.abstractmethod
-    async def find_visitor(self, identity: Identity) -> str | None: ...
+    async def find_visitor(self, identity: Identity, tenant: str) -> str | None:
+        """The visitor an identity names within ``tenant`` (None: nobody there)."""
 
     @abc.abstractmethod
     async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:

@@ -2,8 +2,11 @@
 
 These sessions carry who the customer is (customer ids, visit ids) and what is known of them
 (session, visitor and engagement attributes, custom variables), and keep a timeline of what the
-app reported. Neither vendor documents a lifetime, so they have no lease: they stay active until
-an operator ends them (docs/compatibility.md).
+app reported. Neither vendor documents a lifetime; sessionhub gives them an idle end (the
+lease): every write renews it, and a session nothing was written to for
+``SESSIONHUB_ENGAGEMENT_IDLE_TIMEOUT_S`` ends by itself (``idle-timeout``), so the count of
+live sessions falls as well as rises (docs/compatibility.md). 0 turns it off: they then stay
+active until an operator ends them. Reading a session does not renew it.
 
 Client-chosen ids are scoped per API (and per Nuance site) so they never collide with another
 API's sessions: the stored id is ``genesys:<id>`` or ``nuance:<site>:<id>``.
@@ -21,6 +24,7 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import SessionStore
 from sessionhub.core.errors import AlreadyExistsError, InvalidInputError, SessionNotFoundError
 from sessionhub.core.records import (
+    DEFAULT_TENANT,
     Change,
     CustomVariable,
     EventRecord,
@@ -35,6 +39,8 @@ GENESYS = "genesys"
 NUANCE = "nuance"
 Scope = Literal["session", "visitor", "engagement"]
 HOUR_MS = 3_600_000
+IDLE_TIMEOUT = "idle-timeout"  # the end reason, the same word as an idle Adobe session's
+_GONE = object()  # ``touch`` found the session ended (or lapsed) and was asked to say so
 
 
 class AttributeChange(msgspec.Struct, frozen=True):
@@ -95,8 +101,14 @@ def new_nuance_id() -> str:
     return str(secrets.randbits(64) - 2**63)
 
 
-def genesys_key(session_id: str) -> str:
-    return f"{GENESYS}:{session_id}"
+def genesys_key(session_id: str, tenant: str = DEFAULT_TENANT) -> str:
+    """The stored id of a Genesys session of ``tenant``. Genesys ids are chosen by clients, so
+    two tenants may name the same one: the key keeps them apart (``genesys:<id>`` in the
+    default tenant, as before tenants; ``genesys@<tenant>:<id>`` in the others, which no
+    default-tenant key can equal, as those all start ``genesys:``)."""
+    if tenant == DEFAULT_TENANT:
+        return f"{GENESYS}:{session_id}"
+    return f"{GENESYS}@{tenant}:{session_id}"
 
 
 def nuance_key(site_id: int, session_id: str) -> str:
@@ -104,12 +116,29 @@ def nuance_key(site_id: int, session_id: str) -> str:
 
 
 class EngagementService:
-    def __init__(self, store: SessionStore, clock: Clock) -> None:
+    def __init__(self, store: SessionStore, clock: Clock, idle_timeout_s: int = 0) -> None:
         self._store = store
         self._clock = clock
+        self._idle_ms = idle_timeout_s * 1000
 
-    async def open(self, api: str, key: str, external_id: str, activity: Activity) -> None:
-        """A new session; raises ``AlreadyExistsError`` if the key is taken."""
+    def _lease(self, live: LiveState, now_ms: int) -> LiveState:
+        """``live`` renewed as of ``now_ms`` (an ended session keeps no lease)."""
+        if not self._idle_ms or live.state != "active":
+            return live
+        return msgspec.structs.replace(
+            live, expires_at=now_ms + self._idle_ms, expiry_reason=IDLE_TIMEOUT
+        )
+
+    async def open(
+        self,
+        api: str,
+        key: str,
+        external_id: str,
+        activity: Activity,
+        tenant: str = DEFAULT_TENANT,
+    ) -> None:
+        """A new session of ``tenant`` (its visitor is found or made within that tenant);
+        raises ``AlreadyExistsError`` if the key is taken."""
         now = self._clock.now_ms()
         state = EngagementState(external_id, info=dict(activity.info))
         record = SessionRecord(
@@ -117,8 +146,9 @@ class EngagementService:
             started_at=now,
             params=dict(activity.info),
             custom_metadata={},
-            live=_live(api, state),
+            live=self._lease(_live(api, state), now),
             identities=list(activity.identities),
+            tenant=tenant,
         )
         try:
             await self._store.create_session(record, [])
@@ -142,7 +172,8 @@ class EngagementService:
         record = await self._store.get_session(key)
         if record is None or record.live.api != api:
             raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
-        if ended_is_gone and record.live.state == "ended":
+        ended = record.live.state == "ended" or record.live.lapsed(self._clock.now_ms())
+        if ended_is_gone and ended:
             raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
         return load_engagement(record.live)
 
@@ -152,16 +183,21 @@ class EngagementService:
         """Apply an activity to an existing session; None if there is no such session.
 
         With ``ended_is_gone``, an ended session raises ``SessionNotFoundError`` and is left
-        as it is; without, it takes the activity and stays ended.
+        as it is; without, it takes the activity and stays ended. A session whose idle lease
+        ran out is ended first (at its expiry), then treated as ended. A live one is renewed.
         """
         now = self._clock.now_ms()
         _check(activity)
 
-        def update(live: LiveState | None) -> Change[EngagementState | None]:
+        def update(live: LiveState | None) -> Change[Any]:
             if live is None or live.api != api:
                 return Change(None, [], None)
+            lapsed = live.lapsed(now)
+            if lapsed:
+                live = live.ended_by_expiry()
             if ended_is_gone and live.state == "ended":
-                raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
+                # the end the lease decided is written down even though nothing else is
+                return Change(live if lapsed else None, [], _GONE)
             state = load_engagement(live)
             state.info.update(activity.info)
             events: list[EventRecord] = []
@@ -190,7 +226,8 @@ class EngagementService:
             ]
             visitor_change = _visitor_change(activity, now)
             return Change(
-                msgspec.structs.replace(live, data=_encode(state)),  # an ended session stays ended
+                # renewed if live; an ended session stays ended
+                self._lease(msgspec.structs.replace(live, data=_encode(state)), now),
                 events,
                 state,
                 identities=identities,
@@ -198,7 +235,11 @@ class EngagementService:
                 at_ms=now,
             )
 
-        return await self._store.update_session(key, update)
+        found = await self._store.update_session(key, update)
+        if found is _GONE:
+            raise SessionNotFoundError(key.rsplit(":", maxsplit=1)[-1])
+        assert found is None or isinstance(found, EngagementState)
+        return found
 
     async def upsert(
         self,
@@ -208,14 +249,16 @@ class EngagementService:
         activity: Activity,
         *,
         ended_is_gone: bool = False,
+        tenant: str = DEFAULT_TENANT,
     ) -> EngagementState:
-        """Apply to the session, creating it first if it does not exist (safe under races).
-        ``ended_is_gone`` as for ``touch``: an ended session is not created again."""
+        """Apply to the session, creating it first (in ``tenant``) if it does not exist (safe
+        under races). ``ended_is_gone`` as for ``touch``: an ended session is not created
+        again. The key must be one of ``tenant``'s (``genesys_key``, a site of the tenant's)."""
         found = await self.touch(api, key, activity, ended_is_gone=ended_is_gone)
         if found is not None:
             return found
         try:
-            await self.open(api, key, external_id, activity)
+            await self.open(api, key, external_id, activity, tenant)
         except AlreadyExistsError:
             found = await self.touch(api, key, activity)  # created meanwhile by someone else
             if found is None:

@@ -21,7 +21,14 @@ from sessionhub.core.errors import (
     SessionNotFoundError,
 )
 from sessionhub.core.ids import new_media_session_id
-from sessionhub.core.records import Change, EventRecord, Identity, LiveState, SessionRecord
+from sessionhub.core.records import (
+    DEFAULT_TENANT,
+    Change,
+    EventRecord,
+    Identity,
+    LiveState,
+    SessionRecord,
+)
 from sessionhub.core.timeline import MediaEvent, Qoe, Timeline
 from sessionhub.observe import metrics
 
@@ -69,6 +76,9 @@ class MediaState(msgspec.Struct, array_like=True):
     playhead: float
     playhead_moved_at: int  # server clock
     timeline: Timeline
+    # Kept here too (the row has it) so that an event is checked against it without another
+    # read: an event for another tenant's session is "not found".
+    tenant: str = DEFAULT_TENANT
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -86,8 +96,8 @@ class MediaService:
         self._clock = clock
         self._settings = settings
 
-    async def start(self, start: MediaStart) -> str:
-        """Open a session for a ``sessionStart``; returns the new session id."""
+    async def start(self, start: MediaStart, tenant: str = DEFAULT_TENANT) -> str:
+        """Open a session of ``tenant`` for a ``sessionStart``; returns the new session id."""
         check_playhead(start.event.playhead, start.live_content, start.length)
         now = self._clock.now_ms()
         state = MediaState(
@@ -97,6 +107,7 @@ class MediaService:
             playhead=start.event.playhead,
             playhead_moved_at=now,
             timeline=Timeline.begin(start.event),
+            tenant=tenant,
         )
         session_id = new_media_session_id(now)
         record = SessionRecord(
@@ -106,17 +117,20 @@ class MediaService:
             custom_metadata=start.custom_metadata,
             live=self._live(state, "active", None, None),
             identities=start.identities,
+            tenant=tenant,
         )
         await self._store.create_session(
             record, [_event_record(session_id, start.event, start.body, now)]
         )
         return session_id
 
-    async def record(self, session_id: str, received: Received) -> None:
-        """Apply one event to a session.
+    async def record(
+        self, session_id: str, received: Received, tenant: str = DEFAULT_TENANT
+    ) -> None:
+        """Apply one event to a session of ``tenant``.
 
         Raises:
-            SessionNotFoundError: no media session has that id.
+            SessionNotFoundError: no media session of that tenant has that id.
             SessionClosedError: the session has ended (``sessionEnd`` on it is a no-op instead).
             InvalidInputError: the playhead is out of range for the content.
         """
@@ -129,13 +143,15 @@ class MediaService:
         def update(live: LiveState | None) -> Change[_Outcome]:
             if live is None or live.api != API:
                 return Change(None, [], SessionNotFoundError(session_id))
+            state = load_state(live)
+            if state.tenant != tenant:  # before anything that would tell it exists
+                return Change(None, [], SessionNotFoundError(session_id))
             closing = event.event_type == "sessionEnd"
             if live.lapsed(now):
                 ended = live.ended_by_expiry()
                 return Change(ended, [], None if closing else _closed(session_id, ended))
             if live.state == "ended":
                 return Change(None, [], None if closing else _closed(session_id, live))
-            state = load_state(live)
             check_playhead(event.playhead, state.live_content, state.length)
             first_play = state.timeline.first_play_ts
             verdict = state.timeline.accept(
@@ -166,7 +182,9 @@ class MediaService:
             raise outcome
         metrics.media_qoe_settled(*settled[0])
 
-    async def import_downloaded(self, start: MediaStart, rest: Sequence[Received]) -> str:
+    async def import_downloaded(
+        self, start: MediaStart, rest: Sequence[Received], tenant: str = DEFAULT_TENANT
+    ) -> str:
         """Store a whole offline session at once; all or nothing.
 
         Events are folded in timestamp order (ties in the order given), exact duplicates once.
@@ -195,6 +213,7 @@ class MediaService:
             playhead=ordered[-1].event.playhead if ordered else start.event.playhead,
             playhead_moved_at=last_ts,
             timeline=timeline,
+            tenant=tenant,
         )
         session_id = new_media_session_id(now)
         has_end = any(item.event.event_type == "sessionEnd" for item in rest)
@@ -205,6 +224,7 @@ class MediaService:
             custom_metadata=start.custom_metadata,
             live=self._live(state, "ended", last_ts, "ended" if has_end else "downloaded"),
             identities=start.identities,
+            tenant=tenant,
         )
         events = [_event_record(session_id, start.event, start.body, now)]
         events += [_event_record(session_id, i.event, i.body, now) for i in ordered]

@@ -105,6 +105,7 @@ class PlaybackService:
                 ("nagra.account", account.id),
                 ("nagra.device", f"{account.id}/{caller.device_id}"),
             ],
+            tenant=account.tenant,
         )
         decision = await self._leases.admit(record, account.max_sessions, account.policy, now)
         metrics.admission("granted" if decision.admit else "denied_limit")

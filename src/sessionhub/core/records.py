@@ -79,6 +79,12 @@ class LeaseCheck(msgspec.Struct, frozen=True):
     expires_at: int | None = None  # live: when the lease lapses unless renewed (None: never)
 
 
+# The tenant of a single-tenant deployment, and of everything written before tenants existed.
+DEFAULT_TENANT = "default"
+# \Z, not $: "$" would also match before a trailing newline.
+TENANT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}\Z"
+
+
 class SessionRecord(msgspec.Struct):
     """A whole session. ``account_id``/``device_id``/``content_id`` are set by APIs that know
     them (playback authorization), and are what admission counts by."""
@@ -92,8 +98,10 @@ class SessionRecord(msgspec.Struct):
     device_id: str | None = None
     content_id: str | None = None
     visitor_id: str | None = None
-    # Written with the session: the store links the session to the visitor these name.
+    # Written with the session: the store links the session to the visitor these name (within
+    # the session's tenant).
     identities: list[Identity] = msgspec.field(default_factory=list)
+    tenant: str = DEFAULT_TENANT
 
 
 class EventRecord(msgspec.Struct):
@@ -146,6 +154,7 @@ class Account(msgspec.Struct):
     lease_timeout_s: int | None = None  # None: the global setting; 0: no keep-alive
     password_hash: str | None = None
     created_at: int = 0
+    tenant: str = DEFAULT_TENANT  # its sessions and visitors belong to it
 
 
 class Device(msgspec.Struct):
@@ -177,6 +186,7 @@ class ApiClient(msgspec.Struct):
     site_id: int
     created_at: int
     enabled: bool = True
+    tenant: str = DEFAULT_TENANT  # its site's sessions and visitors belong to it
 
 
 class BearerToken(msgspec.Struct):
@@ -256,6 +266,7 @@ class Visitor(msgspec.Struct):
     created_at: int
     identities: list[Identity]
     profile: VisitorProfile
+    tenant: str = DEFAULT_TENANT
 
 
 class DashboardVisit(msgspec.Struct):

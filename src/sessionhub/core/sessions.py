@@ -37,6 +37,7 @@ class SessionView(msgspec.Struct, omit_defaults=True):
     expires_at: int | None
     params: dict[str, Any]
     custom_metadata: dict[str, str]
+    tenant: str
     account_id: str | None = None
     device_id: str | None = None
     content_id: str | None = None
@@ -81,6 +82,7 @@ class SessionService:
         limit: int = 100,
         before_id: str | None = None,
         account_id: str | None = None,
+        tenant: str | None = None,
     ) -> list[SessionView]:
         now = self._clock.now_ms()
         records = await self._store.list_sessions(
@@ -90,14 +92,16 @@ class SessionService:
             limit=limit,
             before_id=before_id,
             account_id=account_id,
+            tenant=tenant,
         )
         views = [self._view(r, now) for r in await self._leases.current(records, now)]
         return [view for view in views if state is None or view.state == state]
 
-    async def get(self, session_id: str) -> SessionDetail:
-        """The session with its timeline. Raises ``SessionNotFoundError``."""
+    async def get(self, session_id: str, tenant: str | None = None) -> SessionDetail:
+        """The session with its timeline. Raises ``SessionNotFoundError`` (also for a session
+        of another tenant than ``tenant``, when given)."""
         record = await self._store.get_session(session_id)
-        if record is None:
+        if record is None or (tenant is not None and record.tenant != tenant):
             raise SessionNotFoundError(session_id)
         events = await self._store.list_events(session_id)
         now = self._clock.now_ms()
@@ -166,6 +170,7 @@ class SessionService:
             expires_at=live.expires_at if live.state == "active" else None,
             params=record.params,
             custom_metadata=record.custom_metadata,
+            tenant=record.tenant,
             account_id=record.account_id,
             device_id=record.device_id,
             content_id=record.content_id,

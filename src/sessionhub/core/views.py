@@ -29,6 +29,7 @@ class AccountView(msgspec.Struct):
     lease_timeout_s: int | None
     has_password: bool
     created_at: int
+    tenant: str
 
     @classmethod
     def of(cls, account: Account) -> AccountView:
@@ -40,6 +41,7 @@ class AccountView(msgspec.Struct):
             account.lease_timeout_s,
             account.password_hash is not None,
             account.created_at,
+            account.tenant,
         )
 
 
@@ -52,6 +54,7 @@ class AccountDetail(AccountView):
 class VisitorDetail(msgspec.Struct):
     id: str
     created_at: int
+    tenant: str
     identities: list[dict[str, str]]
     attributes: dict[str, list[str]]
     custom_variables: dict[str, CustomVariable]
@@ -62,6 +65,7 @@ class VisitorDetail(msgspec.Struct):
         return cls(
             id=visitor.id,
             created_at=visitor.created_at,
+            tenant=visitor.tenant,
             identities=[{"kind": kind, "value": value} for kind, value in visitor.identities],
             attributes=visitor.profile.attributes,
             custom_variables=visitor.profile.custom_variables,
@@ -74,10 +78,13 @@ class ClientView(msgspec.Struct):
     site_id: int
     created_at: int
     enabled: bool
+    tenant: str
 
     @classmethod
     def of(cls, client: ApiClient) -> ClientView:
-        return cls(client.client_id, client.site_id, client.created_at, client.enabled)
+        return cls(
+            client.client_id, client.site_id, client.created_at, client.enabled, client.tenant
+        )
 
 
 class ConsumerView(msgspec.Struct):

@@ -19,7 +19,7 @@ import msgspec
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import VisitorStore
 from sessionhub.core.errors import NotFoundError
-from sessionhub.core.records import CustomVariable, Visitor, VisitorProfile
+from sessionhub.core.records import DEFAULT_TENANT, CustomVariable, Visitor, VisitorProfile
 
 AttributeAction = Literal["append", "set", "remove"]
 CUSTOMER = "customer"  # the shared kind of customer ids
@@ -87,17 +87,21 @@ class VisitorService:
         self._store = store
         self._clock = clock
 
-    async def get(self, visitor_id: str) -> Visitor:
-        """A visitor by id; the id of a profile merged into another finds the survivor."""
+    async def get(self, visitor_id: str, tenant: str | None = None) -> Visitor:
+        """A visitor by id; the id of a profile merged into another finds the survivor.
+
+        With ``tenant``, a visitor of another tenant is not found either (404, not 403: an
+        operator limited to one tenant learns nothing of the others)."""
         visitor = await self._store.get_visitor(visitor_id)
-        if visitor is None:
+        if visitor is None or (tenant is not None and visitor.tenant != tenant):
             raise NotFoundError(f"Visitor {visitor_id} not found")
         now = self._clock.now_ms()
         visitor.profile.custom_variables = live_variables(visitor.profile, now)
         return visitor
 
-    async def find(self, kind: str, value: str) -> Visitor:
-        visitor_id = await self._store.find_visitor((kind, value))
+    async def find(self, kind: str, value: str, tenant: str = DEFAULT_TENANT) -> Visitor:
+        """The visitor an identity names in ``tenant``."""
+        visitor_id = await self._store.find_visitor((kind, value), tenant)
         if visitor_id is None:
-            raise NotFoundError(f"No visitor has identity {kind}={value}")
-        return await self.get(visitor_id)
+            raise NotFoundError(f"No visitor has identity {kind}={value} in tenant {tenant}")
+        return await self.get(visitor_id, tenant)

@@ -35,6 +35,7 @@ class Visit(msgspec.Struct):
     role: Role
     csrf: str
     id: str  # what the cookie names; the store knows it by its hash
+    tenant: str | None = None  # a viewer limited to one tenant (SESSIONHUB_VIEWER_TENANT)
 
     @property
     def may_change(self) -> bool:
@@ -49,6 +50,7 @@ class DashboardAuth:
         throttle: FailureThrottle,
         visits: GuardStore,
         clock: Clock,
+        viewer_tenant: str | None = None,
     ) -> None:
         given: list[tuple[Role, str | None]] = [("admin", admin_token), ("viewer", viewer_token)]
         self._tokens = [(role, token) for role, token in given if token]
@@ -59,6 +61,7 @@ class DashboardAuth:
         self._throttle = throttle
         self._visits = visits
         self._clock = clock
+        self._viewer_tenant = viewer_tenant
 
     @property
     def enabled(self) -> bool:
@@ -78,7 +81,9 @@ class DashboardAuth:
 
         if not await self._throttle.guard([f"dashboard:{address}"], right) or role is None:
             return None
-        visit = Visit(role, secrets.token_urlsafe(24), secrets.token_urlsafe(32))
+        visit = Visit(
+            role, secrets.token_urlsafe(24), secrets.token_urlsafe(32), self._tenant_of(role)
+        )
         now = self._clock.now_ms()
         await self._visits.add_visit(
             DashboardVisit(_hash(visit.id), visit.role, visit.csrf, now, now + MAX_AGE_S * 1000)
@@ -114,7 +119,20 @@ class DashboardAuth:
         kept = await self._visits.get_visit(_hash(visit_id), self._clock.now_ms())
         if kept is None or kept.role not in ("admin", "viewer"):
             return None
-        return Visit(kept.role, kept.csrf, visit_id)  # type: ignore[arg-type]
+        role: Role = kept.role  # type: ignore[assignment]
+        return Visit(role, kept.csrf, visit_id, self._tenant_of(role))
+
+    def _tenant_of(self, role: Role) -> str | None:
+        return self._viewer_tenant if role == "viewer" else None
+
+    @staticmethod
+    def check_everything(visit: Visit) -> None:
+        """Pages of figures over every tenant (overview, live feed, play logs) are not for a
+        viewer limited to one tenant."""
+        if visit.tenant is not None:
+            raise PermissionDeniedError(
+                f"This viewer sees tenant {visit.tenant} only; this page counts every tenant"
+            )
 
     @staticmethod
     def check_change(visit: Visit, form: dict[str, str]) -> None:

@@ -3,7 +3,6 @@ overview (server-sent events) and the static files, cache-busted by content hash
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,12 +19,14 @@ from sessionhub.core.consumers import ConsumerService
 from sessionhub.core.errors import InvalidInputError, NotFoundError, SessionhubError
 from sessionhub.core.overview import SESSION_APIS, OverviewService
 from sessionhub.core.playlogs import PlayLogService
+from sessionhub.core.records import DEFAULT_TENANT
 from sessionhub.core.sessions import SessionService
 from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
 from sessionhub.dashboard.auth import DashboardAuth, Visit
 from sessionhub.dashboard.charts import charts
 from sessionhub.dashboard.live import LiveSnapshots
+from sessionhub.tenants import tenant_in_query
 from sessionhub.web import Mount, Request, Response, client_address, route
 from sessionhub.web_errors import error_headers, status_for
 
@@ -124,8 +125,9 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
     async def home(request: Request) -> Response:
         if not auth.enabled:
             return page("off.html", None, 403)
-        if await auth.visit(request) is not None:
-            return redirect(f"{PREFIX}/overview")
+        visit = await auth.visit(request)
+        if visit is not None:
+            return redirect(landing(visit))
         return page("login.html", None, message=None)
 
     async def log_in(request: Request) -> Response:
@@ -134,22 +136,28 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         visit = await auth.log_in(form(request).get("token", ""), client_address(request) or "?")
         if visit is None:  # the form again (200: a page to show, not a challenge to answer)
             return page("login.html", None, message="That token is not right.")
-        return redirect(f"{PREFIX}/overview", auth.cookie(visit, request))
+        return redirect(landing(visit), auth.cookie(visit, request))
 
     async def log_out(request: Request, visit: Visit) -> Response:
         DashboardAuth.check_change(visit, form(request))
         await auth.log_out(visit)
         return redirect(PREFIX, DashboardAuth.cleared())
 
+    def landing(visit: Visit) -> str:
+        return f"{PREFIX}/sessions" if visit.tenant is not None else f"{PREFIX}/overview"
+
     async def overview(request: Request, visit: Visit) -> Response:
+        DashboardAuth.check_everything(visit)
         now = await services.overview.overview(60)
         return page("overview.html", visit, data=script_json(charts(now)))
 
     async def overview_json(request: Request, visit: Visit) -> Response:
+        DashboardAuth.check_everything(visit)
         minutes = _int(request.query.get("minutes", "60"), "minutes", 1, 1440)
         return Response(200, _encode(charts(await services.overview.overview(minutes))))
 
     async def live(request: Request, visit: Visit) -> Response:
+        DashboardAuth.check_everything(visit)
         snapshots.check_room(visit.role)  # raises past the bound, before anything is sent
 
         async def feed() -> AsyncIterator[bytes]:
@@ -177,6 +185,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
             api=query.get("api") or None,
             state=state,  # type: ignore[arg-type]
             account_id=query.get("account") or None,
+            tenant=visit.tenant or tenant_in_query(query),
             limit=200,
         )
         for key, attribute in (("visitor", "visitor_id"), ("content", "content_id")):
@@ -185,7 +194,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         return page("sessions.html", visit, sessions=found, query=query)
 
     async def session_page(request: Request, visit: Visit) -> Response:
-        detail = await services.sessions.get(request.params["session_id"])
+        detail = await services.sessions.get(request.params["session_id"], visit.tenant)
         events = [{"ts": e.ts, "type": e.event_type, "playhead": e.playhead} for e in detail.events]
         return page("session.html", visit, s=detail, events=script_json(events))
 
@@ -197,7 +206,11 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         return redirect(back if back.startswith(f"{PREFIX}/") else f"{PREFIX}/sessions")
 
     async def account_list(request: Request, visit: Visit) -> Response:
-        accounts = await services.accounts.list_accounts()
+        accounts = [
+            account
+            for account in await services.accounts.list_accounts()
+            if visit.tenant in (None, account.tenant)
+        ]
         live = await services.sessions.list(api="nagra", state="active", limit=1000)
         counts: dict[str, int] = {}
         for view in live:
@@ -207,6 +220,8 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
 
     async def account_page(request: Request, visit: Visit) -> Response:
         account = await services.accounts.get_account(request.params["account_id"])
+        if visit.tenant not in (None, account.tenant):
+            raise NotFoundError(f"Account {account.id} not found")
         live = await services.sessions.list(account_id=account.id, state="active", limit=1000)
         return page("account.html", visit, account=account, live=live)
 
@@ -214,14 +229,18 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         kind, value = request.query.get("kind", ""), request.query.get("value", "")
         if kind and value:
             try:
-                found = await services.visitors.find(kind, value)
+                tenant = visit.tenant or tenant_in_query(request.query) or DEFAULT_TENANT
+                found = await services.visitors.find(kind, value, tenant)
             except NotFoundError:
-                return page("visitors.html", visit, 404, kind=kind, value=value, missing=True)
+                return page(
+                    "visitors.html", visit, 404, kind=kind, value=value, tenant=tenant, missing=True
+                )
             return redirect(f"{PREFIX}/visitors/{found.id}")
-        return page("visitors.html", visit, kind=kind, value=value, missing=False)
+        tenant = request.query.get("tenant", "")
+        return page("visitors.html", visit, kind=kind, value=value, tenant=tenant, missing=False)
 
     async def visitor_page(request: Request, visit: Visit) -> Response:
-        visitor = await services.visitors.get(request.params["visitor_id"])
+        visitor = await services.visitors.get(request.params["visitor_id"], visit.tenant)
         sessions = await services.sessions.of_visitor(visitor.id)
         detail = VisitorDetail.of(visitor, sessions)
         spans = [
@@ -231,6 +250,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         return page("visitor.html", visit, v=detail, spans=script_json(spans))
 
     async def play_logs(request: Request, visit: Visit) -> Response:
+        DashboardAuth.check_everything(visit)
         today = dt.datetime.now(dt.UTC).date()
         first = request.query.get("from") or (today - dt.timedelta(days=6)).isoformat()
         last = request.query.get("to") or today.isoformat()
@@ -266,6 +286,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         )
 
     async def play_log_report(request: Request, visit: Visit) -> Response:
+        DashboardAuth.check_everything(visit)
         response = await reports.respond(services.playlogs, request.query)
         name = f"plays-{request.query['from']}-{request.query['to']}.{request.query['format']}"
         response.headers.append((b"content-disposition", f'attachment; filename="{name}"'.encode()))

@@ -20,6 +20,7 @@ from sessionhub.openapi.admin_operations import admin_operations
 from sessionhub.openapi.shapes import FORM, JSON, Operation
 from sessionhub.openapi.vendor_operations import vendor_operations
 
+ICECAST_PATH = "/streaming/icecast/auth"
 OPERATIONS: list[Operation] = vendor_operations() + admin_operations()
 
 SECURITY_SCHEMES = {
@@ -43,10 +44,13 @@ _PLAIN_TEXT = {"text/plain": {"schema": {"type": "string"}}}
 
 
 @functools.cache
-def document() -> bytes:
-    """The whole document, encoded once."""
+def document(*, icecast: bool = True) -> bytes:
+    """The whole document, encoded once per shape. Without ``icecast`` the server does not
+    serve the Icecast endpoint (it is off unless ``SESSIONHUB_STREAMING_ICECAST`` is set), so
+    its document does not list it either."""
+    operations = [op for op in OPERATIONS if icecast or op.path != ICECAST_PATH]
     types: list[Any] = []
-    for op in OPERATIONS:
+    for op in operations:
         answers = op.answer if isinstance(op.answer, tuple) else (op.answer,)
         types += [op.body, op.form, *answers, op.dialect.error]
     wanted = [kind for kind in types if kind is not None]
@@ -55,7 +59,7 @@ def document() -> bytes:
     )
     schema_of = {id(kind): schema for kind, schema in zip(wanted, schemas, strict=True)}
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schema_of)
     return msgspec.json.encode(
         {

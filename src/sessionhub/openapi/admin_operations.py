@@ -21,6 +21,7 @@ def admin_operations() -> list[Operation]:
         ("api", False, str),
         ("state", False, str),
         ("account", False, str),
+        ("tenant", False, str),
         ("before", False, str),
         ("limit", False, int),
     )
@@ -54,7 +55,7 @@ def admin_operations() -> list[Operation]:
             "Find a visitor by one identity",
             ADMIN,
             answer=views.VisitorDetail,
-            query=(("kind", True, str), ("value", True, str)),
+            query=(("kind", True, str), ("value", True, str), ("tenant", False, str)),
         ),
         Operation(
             "GET",
@@ -74,8 +75,9 @@ def admin_operations() -> list[Operation]:
         Operation(
             "GET",
             "/admin/api/accounts",
-            "Accounts",
+            "Accounts (of one tenant with ?tenant=)",
             ADMIN,
+            query=(("tenant", False, str),),
             answer=admin_accounts.AccountList,
         ),
         Operation(

@@ -28,7 +28,7 @@ class AccountQueries(SharedSQL, AccountStore):
 
     async def add_account(self, account: Account) -> None:
         await self._insert(
-            f"INSERT INTO accounts ({_ACCOUNT}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO accounts ({_ACCOUNT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             account_row(account),
             f"Account {account.id}",
         )
@@ -37,7 +37,7 @@ class AccountQueries(SharedSQL, AccountStore):
         row = account_row(account)
         await self._update(
             "UPDATE accounts SET enabled = ?, max_sessions = ?, policy = ?, lease_timeout_s = ?,"
-            " password_hash = ?, created_at = ? WHERE id = ?",
+            " password_hash = ?, created_at = ?, tenant = ? WHERE id = ?",
             (*row[1:], row[0]),
             f"Account {account.id}",
         )

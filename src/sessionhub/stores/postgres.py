@@ -53,7 +53,7 @@ from sessionhub.stores.rows import (
 from sessionhub.stores.stats_queries import StatsQueries
 
 _INSERT_SESSION = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 16))})"
+    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 17))})"
 )
 _INSERT_EVENT = (
     "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
@@ -319,6 +319,7 @@ class PostgresStore(
         limit: int = 100,
         before_id: str | None = None,
         account_id: str | None = None,
+        tenant: str | None = None,
     ) -> list[SessionRecord]:
         where: list[str] = []
         args: list[Any] = []
@@ -329,6 +330,8 @@ class PostgresStore(
 
         if account_id is not None:
             where.append(f"account_id = {arg(account_id)}")
+        if tenant is not None:
+            where.append(f"tenant = {arg(tenant)}")
         if api is not None:
             where.append(f"api = {arg(api)}")
         if state is not None:

@@ -21,6 +21,7 @@ from sessionhub.stores.postgres_queries import PostgresQueries
 Connection = Any
 
 _EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
+_OWNER = "SELECT visitor_id FROM visitor_identities WHERE tenant = $1 AND kind = $2 AND value = $3"
 _IDENTITY_LOCK = 7345  # first key of the per-identity advisory locks (two int4 keys)
 
 
@@ -31,7 +32,10 @@ async def link_visitor(
     change: Callable[[VisitorProfile], VisitorProfile] | None,
     at_ms: int,
 ) -> str | None:
-    known = await _owner_if_settled(conn, session_id, identities)
+    """Link within the session's tenant: identities are looked up, claimed and merged only
+    among that tenant's (the same values in another tenant name someone else)."""
+    tenant = await conn.fetchval("SELECT tenant FROM sessions WHERE id = $1", session_id)
+    known = await _owner_if_settled(conn, session_id, tenant, identities)
     if known is not None:
         # A returning visitor: every identity already points at them, so there is nothing to
         # create or merge and no lock to take; only the session (and profile) are written.
@@ -44,15 +48,13 @@ async def link_visitor(
     # create one visitor, and writes about different people never wait for each other.
     for kind, value in sorted(set(identities)):
         await conn.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))", _IDENTITY_LOCK, f"{kind}:{value}"
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            _IDENTITY_LOCK,
+            f"{tenant}:{kind}:{value}",
         )
     owners: set[str] = set()
     for kind, value in identities:
-        owner = await conn.fetchval(
-            "SELECT visitor_id FROM visitor_identities WHERE kind = $1 AND value = $2",
-            kind,
-            value,
-        )
+        owner = await conn.fetchval(_OWNER, tenant, kind, value)
         if owner is not None:
             owners.add(owner)
     current = await conn.fetchval("SELECT visitor_id FROM sessions WHERE id = $1", session_id)
@@ -63,17 +65,19 @@ async def link_visitor(
     if not owners:
         survivor = new_visitor_id(at_ms)
         await conn.execute(
-            "INSERT INTO visitors (id, created_at, merged_into, profile) VALUES ($1, $2, NULL, $3)",
+            "INSERT INTO visitors (id, created_at, merged_into, profile, tenant)"
+            " VALUES ($1, $2, NULL, $3, $4)",
             survivor,
             at_ms,
             _EMPTY_PROFILE,
+            tenant,
         )
     else:
         survivor = await _merge_visitors(conn, sorted(owners))
     await conn.executemany(
-        "INSERT INTO visitor_identities (kind, value, visitor_id) VALUES ($1, $2, $3)"
+        "INSERT INTO visitor_identities (tenant, kind, value, visitor_id) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT DO NOTHING",
-        [(kind, value, survivor) for kind, value in identities],
+        [(tenant, kind, value, survivor) for kind, value in identities],
     )
     await conn.execute("UPDATE sessions SET visitor_id = $1 WHERE id = $2", survivor, session_id)
     if change is not None:
@@ -82,18 +86,14 @@ async def link_visitor(
 
 
 async def _owner_if_settled(
-    conn: Connection, session_id: str, identities: list[Identity]
+    conn: Connection, session_id: str, tenant: str, identities: list[Identity]
 ) -> str | None:
     """The visitor every identity (and the session) already belongs to, if there is one."""
     if not identities:
         return None
     owners = set()
     for kind, value in identities:
-        owner = await conn.fetchval(
-            "SELECT visitor_id FROM visitor_identities WHERE kind = $1 AND value = $2",
-            kind,
-            value,
-        )
+        owner = await conn.fetchval(_OWNER, tenant, kind, value)
         if owner is None:
             return None
         owners.add(owner)
@@ -150,7 +150,8 @@ class PostgresVisitorQueries(PostgresQueries, VisitorStore):
             wanted = visitor_id
             for _ in range(100):  # follow merges; the bound guards a cycle
                 row = await conn.fetchrow(
-                    "SELECT id, created_at, merged_into, profile FROM visitors WHERE id = $1",
+                    "SELECT id, created_at, merged_into, profile, tenant FROM visitors"
+                    " WHERE id = $1",
                     wanted,
                 )
                 if row is None:
@@ -165,14 +166,13 @@ class PostgresVisitorQueries(PostgresQueries, VisitorStore):
                 " ORDER BY kind, value",
                 row[0],
             )
-        return Visitor(row[0], row[1], [(k, v) for k, v in identities], load_profile(row[3]))
+        return Visitor(
+            row[0], row[1], [(k, v) for k, v in identities], load_profile(row[3]), row[4]
+        )
 
-    async def find_visitor(self, identity: Identity) -> str | None:
+    async def find_visitor(self, identity: Identity, tenant: str) -> str | None:
         async with self._connection() as conn:
-            found = await conn.fetchval(
-                "SELECT visitor_id FROM visitor_identities WHERE kind = $1 AND value = $2",
-                *identity,
-            )
+            found = await conn.fetchval(_OWNER, tenant, *identity)
         return None if found is None else str(found)
 
     async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:

@@ -15,7 +15,7 @@ from sessionhub.core.errors import NotFoundError
 from sessionhub.core.records import ApiClient, BearerToken, ClientToken, Consumer
 from sessionhub.stores.shared_sql import SharedSQL
 
-_CLIENT = "SELECT client_id, secret_hash, site_id, created_at, enabled FROM oauth_clients"
+_CLIENT = "SELECT client_id, secret_hash, site_id, created_at, enabled, tenant FROM oauth_clients"
 _CONSUMER = "SELECT key, secret, countries, created_at, enabled FROM consumers"
 _TOKEN = (
     "SELECT token_hash, account_id, device_id, issued_at, expires_at, revoked FROM client_tokens"
@@ -27,14 +27,16 @@ class RegistryQueries(SharedSQL, ClientStore, ConsumerStore):
 
     async def add_client(self, client: ApiClient) -> None:
         await self._insert(
-            "INSERT INTO oauth_clients (client_id, secret_hash, site_id, created_at, enabled)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO oauth_clients"
+            " (client_id, secret_hash, site_id, created_at, enabled, tenant)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 client.client_id,
                 client.secret_hash,
                 client.site_id,
                 client.created_at,
                 client.enabled,
+                client.tenant,
             ),
             f"Client {client.client_id}",
         )
@@ -123,7 +125,7 @@ class RegistryQueries(SharedSQL, ClientStore, ConsumerStore):
 
 
 def _client(row: Any) -> ApiClient:
-    return ApiClient(row[0], row[1], row[2], row[3], bool(row[4]))
+    return ApiClient(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
 
 
 def _consumer(row: Any) -> Consumer:

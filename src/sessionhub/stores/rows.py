@@ -24,9 +24,11 @@ from sessionhub.core.records import (
 LIVE_COLUMNS = "api, state, ended_at, end_reason, expires_at, expiry_reason, data"
 SESSION_COLUMNS = (
     "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
-    f" {LIVE_COLUMNS}"
+    f" tenant, {LIVE_COLUMNS}"
 )
-ACCOUNT_COLUMNS = "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at"
+ACCOUNT_COLUMNS = (
+    "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at, tenant"
+)
 TOKEN_COLUMNS = "token_hash, account_id, device_id, issued_at, expires_at, revoked"
 # token, its account and its device in one row: what every SRM call needs
 CREDENTIALS_SELECT = (
@@ -57,6 +59,7 @@ def session_row(record: SessionRecord) -> tuple[Any, ...]:
         record.device_id,
         record.content_id,
         record.visitor_id,
+        record.tenant,
         live.api,
         live.state,
         live.ended_at,
@@ -77,7 +80,8 @@ def session_from(row: Sequence[Any]) -> SessionRecord:
         device_id=row[5],
         content_id=row[6],
         visitor_id=row[7],
-        live=LiveState(*row[8:]),
+        tenant=row[8],
+        live=LiveState(*row[9:]),
     )
 
 
@@ -115,11 +119,12 @@ def account_row(account: Account) -> tuple[Any, ...]:
         account.lease_timeout_s,
         account.password_hash,
         account.created_at,
+        account.tenant,
     )
 
 
 def account_from(row: Sequence[Any]) -> Account:
-    return Account(row[0], bool(row[1]), row[2], row[3], row[4], row[5], row[6])
+    return Account(row[0], bool(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
 
 
 def token_row(token: ClientToken) -> tuple[Any, ...]:
@@ -143,8 +148,8 @@ def credentials_from(
     """A ``CREDENTIALS_SELECT`` row as (token, account or None, device or None)."""
     if row is None:
         return None
-    account = None if row[6] is None else account_from(row[6:13])
-    device = None if row[13] is None else Device(row[1], row[2], bool(row[13]), row[14])
+    account = None if row[6] is None else account_from(row[6:14])
+    device = None if row[14] is None else Device(row[1], row[2], bool(row[14]), row[15])
     return token_from(row[:6]), account, device
 
 

@@ -361,12 +361,16 @@ class SQLiteSessionStore(
         limit: int = 100,
         before_id: str | None = None,
         account_id: str | None = None,
+        tenant: str | None = None,
     ) -> list[SessionRecord]:
         where: list[str] = []
         args: list[Any] = []
         if account_id is not None:
             where.append("account_id = ?")
             args.append(account_id)
+        if tenant is not None:
+            where.append("tenant = ?")
+            args.append(tenant)
         if api is not None:
             where.append("api = ?")
             args.append(api)

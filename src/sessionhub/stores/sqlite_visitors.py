@@ -18,6 +18,7 @@ from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")
 _EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
+_OWNER = "SELECT visitor_id FROM visitor_identities WHERE tenant = ? AND kind = ? AND value = ?"
 
 
 def link_visitor(
@@ -29,31 +30,35 @@ def link_visitor(
 ) -> str | None:
     """Attach the session to the visitor its identities name; merge visitors they join.
 
-    Returns the visitor id, or None when there is nothing to link (no identities, no visitor).
+    Identities are looked up and claimed within the session's tenant only: the same values in
+    another tenant name someone else, so visitors never merge across tenants. Returns the
+    visitor id, or None when there is nothing to link (no identities, no visitor).
     """
+    current, tenant = conn.execute(
+        "SELECT visitor_id, tenant FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
     owners: set[str] = set()
     for kind, value in identities:
-        row = conn.execute(
-            "SELECT visitor_id FROM visitor_identities WHERE kind = ? AND value = ?", (kind, value)
-        ).fetchone()
+        row = conn.execute(_OWNER, (tenant, kind, value)).fetchone()
         if row is not None:
             owners.add(row[0])
-    current = conn.execute("SELECT visitor_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
-    if current is not None and current[0] is not None:
-        owners.add(current[0])
+    if current is not None:
+        owners.add(current)
     if not owners and not identities:
         return None
     if not owners:
         survivor = new_visitor_id(at_ms)
         conn.execute(
-            "INSERT INTO visitors (id, created_at, merged_into, profile) VALUES (?, ?, NULL, ?)",
-            (survivor, at_ms, _EMPTY_PROFILE),
+            "INSERT INTO visitors (id, created_at, merged_into, profile, tenant)"
+            " VALUES (?, ?, NULL, ?, ?)",
+            (survivor, at_ms, _EMPTY_PROFILE, tenant),
         )
     else:
         survivor = _merge_visitors(conn, sorted(owners))
     conn.executemany(
-        "INSERT OR IGNORE INTO visitor_identities (kind, value, visitor_id) VALUES (?, ?, ?)",
-        [(kind, value, survivor) for kind, value in identities],
+        "INSERT OR IGNORE INTO visitor_identities (tenant, kind, value, visitor_id)"
+        " VALUES (?, ?, ?, ?)",
+        [(tenant, kind, value, survivor) for kind, value in identities],
     )
     conn.execute("UPDATE sessions SET visitor_id = ? WHERE id = ?", (survivor, session_id))
     if change is not None:
@@ -100,7 +105,8 @@ class SQLiteVisitorQueries(SQLiteQueries, VisitorStore):
             wanted = visitor_id
             for _ in range(100):  # follow merges; a chain is short, the bound guards a cycle
                 row = conn.execute(
-                    "SELECT id, created_at, merged_into, profile FROM visitors WHERE id = ?",
+                    "SELECT id, created_at, merged_into, profile, tenant FROM visitors"
+                    " WHERE id = ?",
                     (wanted,),
                 ).fetchone()
                 if row is None:
@@ -113,16 +119,14 @@ class SQLiteVisitorQueries(SQLiteQueries, VisitorStore):
                 " ORDER BY kind, value",
                 (row[0],),
             ).fetchall()
-            return Visitor(row[0], row[1], [(k, v) for k, v in identities], load_profile(row[3]))
+            return Visitor(
+                row[0], row[1], [(k, v) for k, v in identities], load_profile(row[3]), row[4]
+            )
 
         return await self._read(read)
 
-    async def find_visitor(self, identity: Identity) -> str | None:
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT visitor_id FROM visitor_identities WHERE kind = ? AND value = ?", identity
-            ).fetchone()
-        )
+    async def find_visitor(self, identity: Identity, tenant: str) -> str | None:
+        row = await self._read(lambda conn: conn.execute(_OWNER, (tenant, *identity)).fetchone())
         return None if row is None else str(row[0])
 
     async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:

@@ -10,6 +10,7 @@ from sessionhub.core.errors import InvalidInputError, NotFoundError, Unsupported
 from sessionhub.core.media import MediaService, MediaStart, Received
 from sessionhub.dialects.adobe import schemas
 from sessionhub.dialects.adobe.errors import render_error
+from sessionhub.tenants import TenantHosts
 from sessionhub.web import Mount, Request, Response, decode_json, route
 
 PREFIX = "/api/v1"
@@ -25,27 +26,32 @@ _OCTET_STREAM = b"application/octet-stream"
 _JSON_TYPES = ("application/json", "text/plain")
 
 
-def mount(media: MediaService) -> Mount:
+def mount(media: MediaService, tenants: TenantHosts) -> Mount:
+    """Adobe's API carries no credential: each request writes into the tenant of the host it
+    was sent to (``TenantHosts``)."""
+
     async def start_session(request: Request) -> Response:
         require_json(request)
+        tenant = tenants.tenant_for(request)
         if request.body.lstrip()[:1] == b"[":
             # Legacy form of a downloaded session (PROTOCOLS.md §1.8): still served, but it
             # demands media.downloaded=true on its sessionStart.
             start, rest = parse_batch(request.body, legacy=True)
-            session_id = await media.import_downloaded(start, rest)
+            session_id = await media.import_downloaded(start, rest, tenant)
         else:
-            session_id = await media.start(parse_start(request.body))
+            session_id = await media.start(parse_start(request.body), tenant)
         return created(session_id)
 
     async def post_event(request: Request) -> Response:
         require_json(request)
-        await media.record(request.params["sid"], parse_event(request.body))
+        tenant = tenants.tenant_for(request)
+        await media.record(request.params["sid"], parse_event(request.body), tenant)
         return _NO_CONTENT
 
     async def post_downloaded(request: Request) -> Response:
         require_json(request)
         start, rest = parse_batch(request.body, legacy=False)
-        return created(await media.import_downloaded(start, rest))
+        return created(await media.import_downloaded(start, rest, tenants.tenant_for(request)))
 
     async def get_schema(request: Request) -> Response:
         schema = schemas.JSON_SCHEMAS.get(request.params["eventType"])

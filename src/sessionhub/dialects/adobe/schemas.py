@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
+from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.numbers import Int64, NonNegativeInt64, TimestampMs
 from sessionhub.core.timeline import MediaEvent
 
@@ -319,4 +320,9 @@ def identities(params: SessionStartParams) -> list[tuple[str, str]]:
     pairs = [(kind, value) for kind, value in found.items() if isinstance(value, str) and value]
     if not isinstance(params.customer_ids, UnsetType):
         pairs += [("customer", entry.id) for entry in params.customer_ids.values()]
+    for kind, value in pairs:
+        # An identity is looked up by its value (PostgreSQL cannot hold a NUL in one, and no
+        # visitor id, ECID, AID or customer id has one): refused here, not a store failure.
+        if "\x00" in value:
+            raise InvalidInputError(f"Invalid request: {kind} holds a NUL character")
     return pairs

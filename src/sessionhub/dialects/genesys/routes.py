@@ -1,7 +1,9 @@
 """Genesys KC session management: PUT /sessions/new, GET and POST /sessions/{id}.
 
 Served at the root and under ``/gks-server/v1``, the prefix real deployments use; a
-``tenantId`` query parameter is accepted and kept.
+``tenantId`` query parameter is accepted and kept, as the client's word only: the tenant a
+session belongs to is the one configured for the host it is called on (``TenantHosts``), so
+no request can write into another tenant by naming it.
 """
 
 from __future__ import annotations
@@ -21,29 +23,37 @@ from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.visitors import CUSTOMER
 from sessionhub.dialects.genesys import schemas
 from sessionhub.dialects.genesys.errors import render_error
+from sessionhub.tenants import TenantHosts
 from sessionhub.web import Mount, Request, Response, decode_json, route
 
 PREFIXES = ("/sessions", "/gks-server/v1/sessions")
 
 
-def mounts(engagement: EngagementService) -> list[Mount]:
+def mounts(engagement: EngagementService, tenants: TenantHosts) -> list[Mount]:
     async def new_session(request: Request) -> Response:
+        tenant = tenants.tenant_for(request)
         session_id = str(uuid.uuid4())
-        activity = activity_of(request)
-        await engagement.open(GENESYS, genesys_key(session_id), session_id, activity)
-        return info_response(session_id, await engagement.info(GENESYS, genesys_key(session_id)))
+        key = genesys_key(session_id, tenant)
+        await engagement.open(GENESYS, key, session_id, activity_of(request), tenant)
+        return info_response(session_id, await engagement.info(GENESYS, key))
 
     async def get_session(request: Request) -> Response:
-        session_id = request.params["session_id"]
+        key = genesys_key(request.params["session_id"], tenants.tenant_for(request))
         bounded(request.query.get("tenantId"), "tenantId")
-        state = await engagement.info(GENESYS, genesys_key(session_id), ended_is_gone=True)
-        return info_response(session_id, state)
+        state = await engagement.info(GENESYS, key, ended_is_gone=True)
+        return info_response(request.params["session_id"], state)
 
     async def associate(request: Request) -> Response:
         session_id = request.params["session_id"]
+        tenant = tenants.tenant_for(request)
         # KC has no word for an ended session: one an operator ended is "Session not found".
         state = await engagement.upsert(
-            GENESYS, genesys_key(session_id), session_id, activity_of(request), ended_is_gone=True
+            GENESYS,
+            genesys_key(session_id, tenant),
+            session_id,
+            activity_of(request),
+            ended_is_gone=True,
+            tenant=tenant,
         )
         return info_response(session_id, state)
 

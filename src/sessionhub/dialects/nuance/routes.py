@@ -147,7 +147,13 @@ def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: i
             event_type=endpoint,
             event_body=request.body,
         )
-        await engagement.upsert(NUANCE, nuance_key(body.siteID, session_id), session_id, activity)
+        await engagement.upsert(
+            NUANCE,
+            nuance_key(body.siteID, session_id),  # a site is one tenant's (add_client)
+            session_id,
+            activity,
+            tenant=await clients.tenant_of(token),
+        )
         return Response(200, schemas.encode(schemas.SessionIds(tc_customer_id, session_id)))
 
     return [
