@@ -35,8 +35,8 @@ import asyncpg
 from sessionhub.app import leases_for
 from sessionhub.core.clock import SystemClock
 from sessionhub.core.contracts import LeaseStore, SessionStore
+from sessionhub.core.end_reasons import IDLE_TIMEOUT
 from sessionhub.core.leases import PlaybackState, lease
-from sessionhub.core.media import IDLE_TIMEOUT
 from sessionhub.core.records import LiveState, SessionRecord
 from sessionhub.core.sessions import SessionService
 from sessionhub.stores import postgres, store_for_url

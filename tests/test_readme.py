@@ -106,3 +106,25 @@ def test_the_configuration_table_names_every_setting_and_only_settings() -> None
             named.add(variable)
     assert named - variables == set(), "rows that are not settings"
     assert variables - named == set(), "settings the README does not list"
+
+
+def test_the_end_reasons_are_the_ones_the_code_writes() -> None:
+    """Issue 22 item 1: the README said ``torn-down`` where ``/metrics`` serves ``teardown``."""
+    from sessionhub.core.end_reasons import END_REASONS  # noqa: PLC0415
+
+    text = README.read_text()
+    table = text[text.index("| end reason | when |") :].split("\n\n", 1)[0]
+    listed = dict(re.findall(r"^\| `([a-z-]+)` \| (.*) \|$", table, re.M))
+    assert listed == END_REASONS
+
+
+def test_the_identity_kinds_are_the_ones_the_code_writes() -> None:
+    """Issue 22 item 2: the README named ``adobe.visitor`` and ``genesys.visitor``, which no
+    API writes. Its list is the code's, as are the dashboard's and the CLI's (tested there)."""
+    from sessionhub.core.visitors import IDENTITY_KINDS  # noqa: PLC0415
+
+    text = README.read_text()
+    table = text[text.index("| identity kind | where it comes from |") :].split("\n\n", 1)[0]
+    listed = dict(re.findall(r"^\| `([a-zA-Z.]+)` \| (.*) \|$", table, re.M))
+    assert listed == IDENTITY_KINDS
+    assert "genesys.visitor" not in text and "`adobe.visitor`" not in text

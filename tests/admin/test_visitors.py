@@ -105,3 +105,58 @@ async def test_unknown_visitors_and_bad_lookups(
     assert (
         await client.get("/admin/api/visitors?kind=customer", headers=admin_headers)
     ).status_code == 400
+    # a kind no API writes is a mistake to point out, not "no such visitor" (issue 22 item 2)
+    typo = await client.get(
+        "/admin/api/visitors?kind=adobe.visitor&value=v-42", headers=admin_headers
+    )
+    assert typo.status_code == 400
+    assert "adobe.visitorId" in typo.text
+
+
+async def test_every_identity_kind_finds_its_visitor(
+    app: SessionHub, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """Each kind of the one list (README, dashboard, CLI) is a kind some API really writes."""
+    from sessionhub.core.visitors import IDENTITY_KINDS  # noqa: PLC0415
+    from tests.dialects.nuance.test_routes import collect, get_token  # noqa: PLC0415
+
+    watch = start(
+        **{
+            "analytics.visitorId": "VID-1",
+            "analytics.aid": "AID-1",
+            "visitor.marketingCloudUserId": "ECID-1",
+            "visitor.customerIDs": {"crm": {"id": "CRM-1", "authState": 1}},
+        }
+    )
+    assert (await client.post("/api/v1/sessions", json=watch)).status_code == 201
+    await app.clients.add_client("app-306", "s3cret-306", 306)
+    bearer = {"Authorization": f"Bearer {await get_token(client)}"}
+    nuance = {"siteID": 306, "tcCustomerID": "TC-1"}
+    assert (await collect(client, bearer, nuance)).status_code == 200
+    await app.accounts.add_account("HOME", max_sessions=1)
+    await app.accounts.add_content("M-1", "COD")
+    await app.accounts.entitle("HOME", "M-1")
+    await app.accounts.add_device("HOME", "stb-1")
+    token = (await app.accounts.issue_token("HOME", "stb-1")).token
+    setup = await client.post(
+        "/srm/sessions",
+        json={"content": {"contentID": "M-1", "contentType": "COD"}},
+        headers={"Client-Token": token},
+    )
+    assert setup.status_code == 200
+    values = {
+        "customer": "CRM-1",
+        "adobe.visitorId": "VID-1",
+        "adobe.ecid": "ECID-1",
+        "adobe.aid": "AID-1",
+        "nagra.account": "HOME",
+        "nagra.device": "HOME/stb-1",
+        "nuance.tcCustomerId": "TC-1",
+    }
+    assert set(values) == set(IDENTITY_KINDS)
+    for kind, value in values.items():
+        found = await client.get(
+            "/admin/api/visitors", params={"kind": kind, "value": value}, headers=admin_headers
+        )
+        assert found.status_code == 200, (kind, found.text)
+        assert {"kind": kind, "value": value} in found.json()["identities"]

@@ -45,7 +45,9 @@ def test_migrate_then_list_and_show(runner: CliRunner, tmp_path: Path) -> None:
     listed = runner.invoke(main, ["sessions", "list"])
     assert listed.exit_code == 0 and session_id in listed.output and "adobe" in listed.output
     as_json = runner.invoke(main, ["sessions", "list", "--json", "--state", "active"])
-    assert [s["id"] for s in json.loads(as_json.output)] == [session_id]
+    page = json.loads(as_json.output)  # the admin API's shape
+    assert [s["id"] for s in page["sessions"]] == [session_id]
+    assert page["next_before"] is None
     shown = runner.invoke(main, ["sessions", "show", session_id])
     assert shown.exit_code == 0 and json.loads(shown.output)["qoe"]["completed"] is False
     missing = runner.invoke(main, ["sessions", "show", "nope"])
@@ -131,6 +133,13 @@ def test_clients_and_visitors_by_cli(runner: CliRunner, tmp_path: Path) -> None:
     by_id = runner.invoke(main, ["visitors", "show", visitor["id"]])
     assert json.loads(by_id.output)["id"] == visitor["id"]
     assert runner.invoke(main, ["visitors", "show"]).exit_code == 2
+    # the kinds it offers are the one list of kinds (issue 22 item 2: nagra's were missing)
+    from sessionhub.core.visitors import IDENTITY_KINDS  # noqa: PLC0415
+
+    helped = runner.invoke(main, ["visitors", "show", "--help"], terminal_width=400)
+    assert "|".join(IDENTITY_KINDS) in helped.output
+    typo = runner.invoke(main, ["visitors", "show", "--kind", "adobe.visitor", "--value", "v"])
+    assert typo.exit_code == 2 and "adobe.visitorId" in typo.output
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,7 @@ def test_clients_are_listed_shown_and_disabled(database: str) -> None:
     }
     assert "secret" not in cli("clients", "list", "--json")
     cli("clients", "disable", "app-306")
-    assert json.loads(cli("clients", "list", "--json"))[0]["enabled"] is False
+    assert json.loads(cli("clients", "list", "--json"))["clients"][0]["enabled"] is False
     assert "not found" in refused("clients", "disable", "nobody")
 
 
@@ -79,7 +79,7 @@ def test_consumers_are_listed_shown_and_disabled(database: str) -> None:
     cli("consumers", "disable", "partner")
     assert json.loads(cli("consumers", "show", "partner"))["enabled"] is False
     cli("consumers", "enable", "partner")
-    assert json.loads(cli("consumers", "list", "--json"))[0]["enabled"] is True
+    assert json.loads(cli("consumers", "list", "--json"))["consumers"][0]["enabled"] is True
 
 
 def test_content_devices_and_tokens(database: str) -> None:
@@ -92,13 +92,15 @@ def test_content_devices_and_tokens(database: str) -> None:
     }
     cli("devices", "add", "ACME", "stb-1")
     assert json.loads(cli("devices", "show", "ACME", "stb-1"))["enabled"] is True
-    assert json.loads(cli("devices", "list", "ACME", "--json"))[0]["device_id"] == "stb-1"
+    assert (
+        json.loads(cli("devices", "list", "ACME", "--json"))["devices"][0]["device_id"] == "stb-1"
+    )
     token = cli("tokens", "issue", "ACME", "stb-1").strip()
-    listed = json.loads(cli("tokens", "list", "ACME", "--json"))
+    listed = json.loads(cli("tokens", "list", "ACME", "--json"))["tokens"]
     assert [(t["device_id"], t["revoked"]) for t in listed] == [("stb-1", False)]
     assert token not in cli("tokens", "list", "ACME")
     cli("tokens", "revoke", "ACME")
-    assert json.loads(cli("tokens", "list", "ACME", "--json"))[0]["revoked"] is True
+    assert json.loads(cli("tokens", "list", "ACME", "--json"))["tokens"][0]["revoked"] is True
     cli("content", "remove", "100001V3D")
     assert json.loads(cli("accounts", "show", "ACME"))["entitlements"] == []
     assert "not found" in refused("content", "show", "100001V3D")
@@ -110,10 +112,11 @@ def test_accounts_and_visitors_print_the_admin_apis_shapes(database: str) -> Non
     assert json.loads(cli("accounts", "show", "ACME")) == admin_get(
         database, "/admin/api/accounts/ACME"
     )
-    assert (
-        json.loads(cli("accounts", "list", "--json"))
-        == admin_get(database, "/admin/api/accounts")["accounts"]
+    # the same shapes as the API, lists included (issue 22 item 3: they were bare lists)
+    assert json.loads(cli("accounts", "list", "--json")) == admin_get(
+        database, "/admin/api/accounts"
     )
+    assert json.loads(cli("content", "list", "--json")) == admin_get(database, "/admin/api/content")
 
     async def a_visitor() -> str:
         hub = SessionHub(Settings.from_env({}, database_url=database))

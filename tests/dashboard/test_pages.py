@@ -4,6 +4,7 @@ live feed, the static files (and that the shipped uPlot is the npm registry's ow
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -192,3 +193,19 @@ async def test_a_listeners_session_page_says_which_icecast_serves_it(
     await log_in(browser, ADMIN_TOKEN)
     page = await browser.get(f"/admin/sessions/{session.id}")
     assert "Icecast radio-1:8000, mount /radio, listener 17" in page.text
+
+
+async def test_the_visitor_search_offers_the_kinds_the_apis_write(
+    app: SessionHub, browser: httpx.AsyncClient
+) -> None:
+    """Issue 22 item 2: the hint named ``adobe.visitor`` and ``genesys.visitor``."""
+    from sessionhub.core.visitors import IDENTITY_KINDS  # noqa: PLC0415
+
+    await log_in(browser, VIEWER_TOKEN)
+    form = await browser.get("/admin/visitors")
+    offered = re.findall(r'<option value="([^"]+)">', form.text)
+    assert offered == list(IDENTITY_KINDS)
+    assert "genesys.visitor" not in form.text
+    typo = await browser.get("/admin/visitors", params={"kind": "adobe.visitor", "value": "v"})
+    assert typo.status_code == 400
+    assert "No identity kind adobe.visitor" in typo.text and "adobe.visitorId" in typo.text

@@ -229,7 +229,7 @@ async def test_a_tenant_filter_no_tenant_can_have_is_refused_not_looked_up(
                     path, params={"tenant": bad, **extra}, headers=admin_headers
                 )
                 assert answer.status_code == 400, (path, bad)
-                assert "tenant must be" in answer.text
+                assert ("NUL" if "\x00" in bad else "tenant must be") in answer.text
         await log_in(acme, ADMIN_TOKEN)
         page = await acme.get("/admin/sessions", params={"tenant": "a\x00b"})
         assert page.status_code == 400

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sessionhub.core.admission import EVICTED, REPLACED
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.contracts import LeaseStore, Store
+from sessionhub.core.end_reasons import EVICTED, REPLACED
 from sessionhub.core.leases import DatabaseLeases, PlaybackState, lease
 from sessionhub.core.records import LeaseCheck, LeaseStatus, LiveState, SessionRecord
 from sessionhub.stores import store_for_url

@@ -109,6 +109,7 @@ def set_account(
 def list_accounts(as_json: bool) -> None:
     """List accounts."""
     listing(
+        "accounts",
         [AccountView.of(account) for account in with_accounts(lambda s: s.list_accounts())],
         as_json,
         ("ACCOUNT", "STATE", "MAX", "POLICY"),

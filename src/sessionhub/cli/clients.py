@@ -53,6 +53,7 @@ def _clients(work: Any) -> Any:
 def list_clients(as_json: bool) -> None:
     """List clients (never their secrets)."""
     listing(
+        "clients",
         _clients(lambda service: service.list_clients()),
         as_json,
         ("CLIENT", "SITE", "STATE"),

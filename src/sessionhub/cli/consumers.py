@@ -45,6 +45,7 @@ def _consumers(work: Any) -> Any:
 def list_consumers(as_json: bool) -> None:
     """List consumer keys with their countries (never their secrets)."""
     listing(
+        "consumers",
         _consumers(lambda service: service.list_consumers()),
         as_json,
         ("KEY", "COUNTRIES", "STATE"),

@@ -32,6 +32,7 @@ def add_content(content_id: str, content_type: str) -> None:
 def list_content(as_json: bool) -> None:
     """List the catalogue."""
     listing(
+        "content",
         with_accounts(lambda service: service.list_content()),
         as_json,
         ("CONTENT", "TYPE"),

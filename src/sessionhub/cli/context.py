@@ -146,14 +146,16 @@ def required_secret(given: str | None, from_stdin: bool) -> str:
 
 
 def listing(
+    key: str,
     found: Sequence[Any],
     as_json: bool,
     header: tuple[str, ...],
     row: Callable[[Any], tuple[object, ...]],
 ) -> None:
-    """What every ``list`` command prints: the records as JSON, or a table of ``row``s."""
+    """What every ``list`` command prints: the records as JSON in the admin API's own shape
+    (``{"accounts": [...]}``), or a table of ``row``s."""
     if as_json:
-        show(found)
+        show({key: found})
     else:
         table(header, [row(item) for item in found])
 

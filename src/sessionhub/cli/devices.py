@@ -32,6 +32,7 @@ def add_device(account_id: str, device_id: str) -> None:
 def list_devices(account_id: str, as_json: bool) -> None:
     """List an account's devices."""
     listing(
+        "devices",
         with_accounts(lambda service: service.list_devices(account_id)),
         as_json,
         ("DEVICE", "STATE"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import msgspec
 
-from sessionhub.cli.context import load_settings, utc_time, with_sessions
+from sessionhub.cli.context import load_settings, show, table, utc_time, with_sessions
 from sessionhub.core.sessions import SessionView
 
 
@@ -34,15 +34,11 @@ def list_sessions(
             account_id=account_id,
         ),
     )
-    if as_json:
-        click.echo(msgspec.json.encode(found))
+    if as_json:  # the admin API's page: {"sessions": [...], "next_before": ...}
+        next_before = found[-1].id if len(found) == limit else None
+        show({"sessions": found, "next_before": next_before})
         return
-    rows: list[tuple[str, ...]] = [("ID", "API", "STATE", "STARTED", "ENDED", "END REASON")]
-    rows += [_row(view) for view in found]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        click.echo("  ".join(cells).rstrip())
+    table(("ID", "API", "STATE", "STARTED", "ENDED", "END REASON"), [_row(v) for v in found])
 
 
 @sessions.command("show")

@@ -42,6 +42,7 @@ def revoke_tokens(account_id: str, device_id: str | None) -> None:
 def list_tokens(account_id: str, device_id: str | None, as_json: bool) -> None:
     """List an account's tokens by id (the first digits of their hash; tokens are not kept)."""
     listing(
+        "tokens",
         with_accounts(lambda service: service.list_tokens(account_id, device_id)),
         as_json,
         ("TOKEN", "DEVICE", "ISSUED", "EXPIRES", "STATE"),

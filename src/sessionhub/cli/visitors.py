@@ -7,9 +7,10 @@ import click
 from sessionhub.cli.context import load_settings, show, with_sessions
 from sessionhub.core.clock import SystemClock
 from sessionhub.core.contracts import Store
+from sessionhub.core.records import DEFAULT_TENANT
 from sessionhub.core.sessions import SessionService
 from sessionhub.core.views import VisitorDetail
-from sessionhub.core.visitors import VisitorService
+from sessionhub.core.visitors import IDENTITY_KINDS, VisitorService
 
 
 @click.group()
@@ -21,11 +22,12 @@ def visitors() -> None:
 @click.argument("visitor_id", required=False)
 @click.option(
     "--kind",
-    help="Find by identity kind: customer, adobe.visitorId, adobe.ecid, adobe.aid,"
-    " nuance.tcCustomerId.",
+    type=click.Choice(list(IDENTITY_KINDS)),
+    help="Find by identity kind.",
 )
 @click.option("--value", help="... and its value.")
-def show_visitor(visitor_id: str | None, kind: str | None, value: str | None) -> None:
+@click.option("--tenant", default=DEFAULT_TENANT, show_default=True, help="... in this tenant.")
+def show_visitor(visitor_id: str | None, kind: str | None, value: str | None, tenant: str) -> None:
     """Print a visitor with attributes and every session, in time order, as JSON."""
     if (visitor_id is None) == (kind is None or value is None):
         raise click.UsageError("give a VISITOR_ID, or --kind and --value")
@@ -36,7 +38,7 @@ def show_visitor(visitor_id: str | None, kind: str | None, value: str | None) ->
             visitor = await service.get(visitor_id)
         else:
             assert kind is not None and value is not None
-            visitor = await service.find(kind, value)
+            visitor = await service.find(kind, value, tenant)
         return VisitorDetail.of(visitor, await sessions.of_visitor(visitor.id))
 
     show(with_sessions(load_settings(), gather))

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
+from sessionhub.core.end_reasons import EVICTED, REPLACED
 from sessionhub.core.records import AdmissionPolicy
-
-REPLACED = "replaced"  # the same device started something else
-EVICTED = "evicted"  # the account was at its limit and this was the oldest
 
 
 class LiveSession(msgspec.Struct, frozen=True):

@@ -22,6 +22,7 @@ import msgspec
 
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import SessionStore
+from sessionhub.core.end_reasons import IDLE_TIMEOUT
 from sessionhub.core.errors import AlreadyExistsError, InvalidInputError, SessionNotFoundError
 from sessionhub.core.records import (
     DEFAULT_TENANT,
@@ -39,7 +40,6 @@ GENESYS = "genesys"
 NUANCE = "nuance"
 Scope = Literal["session", "visitor", "engagement"]
 HOUR_MS = 3_600_000
-IDLE_TIMEOUT = "idle-timeout"  # the end reason, the same word as an idle Adobe session's
 _GONE = object()  # ``touch`` found the session ended (or lapsed) and was asked to say so
 
 

@@ -19,6 +19,7 @@ import msgspec
 from sessionhub.core import admission
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.contracts import LeaseStore, SessionStore
+from sessionhub.core.end_reasons import EXPIRED
 from sessionhub.core.records import (
     AdmissionPolicy,
     Change,
@@ -29,7 +30,6 @@ from sessionhub.core.records import (
 )
 
 API = "nagra"  # the API whose sessions are leases with admission
-EXPIRED = "expired"
 
 UNKNOWN = LeaseStatus("unknown")
 UNKNOWN_LEASE = LeaseCheck("unknown")

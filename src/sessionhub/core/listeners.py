@@ -16,6 +16,7 @@ import msgspec
 from sessionhub.core.accounts import AccountService, Caller, ContentNotFoundError
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore, SessionStore
+from sessionhub.core.end_reasons import DISCONNECTED
 from sessionhub.core.errors import NotAuthenticatedError
 from sessionhub.core.leases import API
 from sessionhub.core.playback import PlaybackService, Setup
@@ -23,7 +24,6 @@ from sessionhub.core.playback import PlaybackService, Setup
 SERVER = "icecast.server"
 MOUNT = "icecast.mount"
 CLIENT = "icecast.client"
-DISCONNECTED = "disconnected"
 PAGE = 1000  # active playback sessions read per query (an account's; a mount's, paged)
 
 

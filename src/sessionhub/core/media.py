@@ -14,6 +14,7 @@ import msgspec
 
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import SessionStore
+from sessionhub.core.end_reasons import DOWNLOADED, ENDED, IDLE_TIMEOUT, PLAYHEAD_STALLED
 from sessionhub.core.errors import (
     InvalidInputError,
     SessionClosedError,
@@ -34,8 +35,6 @@ from sessionhub.observe import metrics
 
 API = "adobe"
 SECONDS_PER_DAY = 86_400
-IDLE_TIMEOUT = "idle-timeout"
-PLAYHEAD_STALLED = "playhead-stalled"
 
 
 class MediaSettings(msgspec.Struct, frozen=True):
@@ -167,7 +166,7 @@ class MediaService:
             timeline = state.timeline
             if closing:
                 timeline.settle()
-                new_live = self._live(state, "ended", now, "ended")
+                new_live = self._live(state, "ended", now, ENDED)
             else:
                 new_live = self._live(state, "active", None, None)
             started = timeline.first_play_ts if first_play is None else None
@@ -222,7 +221,7 @@ class MediaService:
             started_at=start.event.ts,
             params=start.params,
             custom_metadata=start.custom_metadata,
-            live=self._live(state, "ended", last_ts, "ended" if has_end else "downloaded"),
+            live=self._live(state, "ended", last_ts, ENDED if has_end else DOWNLOADED),
             identities=start.identities,
             tenant=tenant,
         )

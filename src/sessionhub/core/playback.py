@@ -19,12 +19,12 @@ from sessionhub.core.accounts import (
 from sessionhub.core.admission import LiveSession
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import EndHook, LeaseStore
+from sessionhub.core.end_reasons import TORN_DOWN
 from sessionhub.core.errors import SessionClosedError, SessionhubError, SessionNotFoundError
 from sessionhub.core.leases import PlaybackState, lease
 from sessionhub.core.records import SessionRecord
+from sessionhub.core.visitors import NAGRA_ACCOUNT, NAGRA_DEVICE
 from sessionhub.observe import metrics
-
-TORN_DOWN = "teardown"
 
 
 class SessionLimitReachedError(SessionhubError):
@@ -102,8 +102,8 @@ class PlaybackService:
             device_id=caller.device_id,
             content_id=content_id,
             identities=[
-                ("nagra.account", account.id),
-                ("nagra.device", f"{account.id}/{caller.device_id}"),
+                (NAGRA_ACCOUNT, account.id),
+                (NAGRA_DEVICE, f"{account.id}/{caller.device_id}"),
             ],
             tenant=account.tenant,
         )

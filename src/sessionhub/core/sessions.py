@@ -12,6 +12,7 @@ import msgspec
 
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import EndHook, LeaseStore, Store
+from sessionhub.core.end_reasons import OPERATOR
 from sessionhub.core.engagement import GENESYS, NUANCE, describe
 from sessionhub.core.errors import SessionNotFoundError, StoreUnavailableError
 from sessionhub.core.leases import DatabaseLeases
@@ -20,9 +21,6 @@ from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName
 from sessionhub.core.timeline import Qoe
 
 log = logging.getLogger(__name__)
-
-
-OPERATOR = "operator"
 
 
 class SessionView(msgspec.Struct, omit_defaults=True):

@@ -18,11 +18,31 @@ import msgspec
 
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import VisitorStore
-from sessionhub.core.errors import NotFoundError
+from sessionhub.core.errors import InvalidInputError, NotFoundError
 from sessionhub.core.records import DEFAULT_TENANT, CustomVariable, Visitor, VisitorProfile
 
 AttributeAction = Literal["append", "set", "remove"]
 CUSTOMER = "customer"  # the shared kind of customer ids
+ADOBE_VISITOR_ID = "adobe.visitorId"
+ADOBE_ECID = "adobe.ecid"
+ADOBE_AID = "adobe.aid"
+NAGRA_ACCOUNT = "nagra.account"
+NAGRA_DEVICE = "nagra.device"
+NUANCE_CUSTOMER = "nuance.tcCustomerId"
+
+# Every identity kind a visitor can be found by, and where it comes from: the one list the
+# README, the dashboard's search, ``sessionhub visitors show --help`` and the 400 for an
+# unknown kind are made from (tests/test_readme.py, tests/admin/test_visitors.py).
+IDENTITY_KINDS: dict[str, str] = {
+    CUSTOMER: "a customer id, whichever API carries it: Genesys `gkc_customerId`, Adobe"
+    " `visitor.customerIDs`, a Nuance visitor attribute with `externalCustomerID: yes`",
+    ADOBE_VISITOR_ID: "Adobe `analytics.visitorId`",
+    ADOBE_ECID: "Adobe `visitor.marketingCloudUserId` (the ECID)",
+    ADOBE_AID: "Adobe `analytics.aid`",
+    NAGRA_ACCOUNT: "the SRM account id (`ACME-HOME`)",
+    NAGRA_DEVICE: "an SRM device as `ACCOUNT/DEVICE` (`ACME-HOME/stb-1`)",
+    NUANCE_CUSTOMER: "Nuance `tcCustomerID`",
+}
 
 
 def apply_values(
@@ -100,7 +120,12 @@ class VisitorService:
         return visitor
 
     async def find(self, kind: str, value: str, tenant: str = DEFAULT_TENANT) -> Visitor:
-        """The visitor an identity names in ``tenant``."""
+        """The visitor an identity names in ``tenant``. Raises ``InvalidInputError`` for a kind
+        no API writes (a typo would otherwise read as "no such visitor")."""
+        if kind not in IDENTITY_KINDS:
+            raise InvalidInputError(
+                f"No identity kind {kind}: the kinds are {', '.join(IDENTITY_KINDS)}"
+            )
         visitor_id = await self._store.find_visitor((kind, value), tenant)
         if visitor_id is None:
             raise NotFoundError(f"No visitor has identity {kind}={value} in tenant {tenant}")

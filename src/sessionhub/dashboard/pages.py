@@ -22,7 +22,7 @@ from sessionhub.core.playlogs import PlayLogService
 from sessionhub.core.records import DEFAULT_TENANT
 from sessionhub.core.sessions import SessionService
 from sessionhub.core.views import VisitorDetail
-from sessionhub.core.visitors import VisitorService
+from sessionhub.core.visitors import IDENTITY_KINDS, VisitorService
 from sessionhub.dashboard.auth import DashboardAuth, Visit
 from sessionhub.dashboard.charts import charts
 from sessionhub.dashboard.live import LiveSnapshots
@@ -227,17 +227,19 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
 
     async def visitor_search(request: Request, visit: Visit) -> Response:
         kind, value = request.query.get("kind", ""), request.query.get("value", "")
+        tenant = request.query.get("tenant", "")
+        shown: dict[str, Any] = {"kind": kind, "value": value, "tenant": tenant}
+        shown |= {"kinds": IDENTITY_KINDS, "problem": None}
         if kind and value:
             try:
-                tenant = visit.tenant or tenant_in_query(request.query) or DEFAULT_TENANT
-                found = await services.visitors.find(kind, value, tenant)
+                chosen = visit.tenant or tenant_in_query(request.query) or DEFAULT_TENANT
+                found = await services.visitors.find(kind, value, chosen)
             except NotFoundError:
-                return page(
-                    "visitors.html", visit, 404, kind=kind, value=value, tenant=tenant, missing=True
-                )
+                return page("visitors.html", visit, 404, missing=True, **shown)
+            except InvalidInputError as error:  # an unknown kind: say which ones there are
+                return page("visitors.html", visit, 400, **(shown | {"problem": error.message}))
             return redirect(f"{PREFIX}/visitors/{found.id}")
-        tenant = request.query.get("tenant", "")
-        return page("visitors.html", visit, kind=kind, value=value, tenant=tenant, missing=False)
+        return page("visitors.html", visit, missing=False, **shown)
 
     async def visitor_page(request: Request, visit: Visit) -> Response:
         visitor = await services.visitors.get(request.params["visitor_id"], visit.tenant)

@@ -30,7 +30,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
-from sessionhub.core.leases import EXPIRED
+from sessionhub.core.end_reasons import EXPIRED
 from sessionhub.core.records import Change, LiveState, Updater
 from sessionhub.core.timeline import Qoe
 from sessionhub.observe.activity import ACTIVITY

@@ -3,8 +3,7 @@ for the keys they use), and the constants they share with it."""
 
 from __future__ import annotations
 
-from sessionhub.core.admission import EVICTED, REPLACED
-from sessionhub.core.leases import EXPIRED
+from sessionhub.core.end_reasons import EVICTED, EXPIRED, REPLACED
 
 # How long the note of an end stays in Redis: long enough for the keep-alives still in flight
 # (sent every timeout/2) and for the ends stream to reach the database, which normally takes

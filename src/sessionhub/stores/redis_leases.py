@@ -40,10 +40,10 @@ import msgspec
 from sessionhub.core.admission import AdmissionDecision, LiveSession
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore, SessionStore
+from sessionhub.core.end_reasons import EXPIRED
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.leases import (
     API,
-    EXPIRED,
     SWEEP_CHUNK,
     DatabaseLeases,
     checked,

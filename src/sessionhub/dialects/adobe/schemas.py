@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, UnsetType, field
 from sessionhub.core.errors import InvalidInputError
 from sessionhub.core.numbers import Int64, NonNegativeInt64, TimestampMs
 from sessionhub.core.timeline import MediaEvent
+from sessionhub.core.visitors import ADOBE_AID, ADOBE_ECID, ADOBE_VISITOR_ID, CUSTOMER
 
 NonNegativeInt = NonNegativeInt64
 NonNegativeNumber = Annotated[float, Meta(ge=0)]
@@ -313,13 +314,13 @@ def encode(event: _Event) -> bytes:
 def identities(params: SessionStartParams) -> list[tuple[str, str]]:
     """Who is watching, in the identity kinds every API shares (sessionhub.core.visitors)."""
     found = {
-        "adobe.visitorId": params.visitor_id,
-        "adobe.ecid": params.ecid,
-        "adobe.aid": params.aid,
+        ADOBE_VISITOR_ID: params.visitor_id,
+        ADOBE_ECID: params.ecid,
+        ADOBE_AID: params.aid,
     }
     pairs = [(kind, value) for kind, value in found.items() if isinstance(value, str) and value]
     if not isinstance(params.customer_ids, UnsetType):
-        pairs += [("customer", entry.id) for entry in params.customer_ids.values()]
+        pairs += [(CUSTOMER, entry.id) for entry in params.customer_ids.values()]
     for kind, value in pairs:
         # An identity is looked up by its value (PostgreSQL cannot hold a NUL in one, and no
         # visitor id, ECID, AID or customer id has one): refused here, not a store failure.

@@ -22,6 +22,7 @@ from sessionhub.core.engagement import (
 )
 from sessionhub.core.errors import InvalidInputError, NotFoundError, TooManyRequestsError
 from sessionhub.core.records import ApiClient
+from sessionhub.core.visitors import NUANCE_CUSTOMER
 from sessionhub.dialects.nuance import schemas
 from sessionhub.dialects.nuance.errors import render_error
 from sessionhub.web import Mount, Request, Response, client_address, decode_json, route
@@ -141,7 +142,7 @@ def mounts(engagement: EngagementService, clients: ClientService, token_ttl_s: i
         session_id = session_id or new_nuance_id()
         activity = Activity(
             info=info_of(body, tc_customer_id),
-            identities=[("nuance.tcCustomerId", tc_customer_id)],
+            identities=[(NUANCE_CUSTOMER, tc_customer_id)],
             attributes=attribute_changes(body),
             variables=variable_changes(body),
             event_type=endpoint,
