@@ -30,9 +30,14 @@ class Server:
 
 @contextlib.contextmanager
 def running_server(
-    database_url: str, *, workers: int = 1, stdout: IO[bytes] | None = None, **env: str
+    database_url: str,
+    *,
+    workers: int = 1,
+    stdout: IO[bytes] | None = None,
+    port: int | None = None,
+    **env: str,
 ) -> Iterator[Server]:
-    port = free_port()
+    port = port or free_port()
     environ = {
         **os.environ,
         "SESSIONHUB_DATABASE_URL": database_url,

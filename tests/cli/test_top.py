@@ -102,3 +102,44 @@ def test_qoe_summary_follows_the_conviva_definitions() -> None:
     assert summary.exits_before_start_pct == 100 / 21
     assert summary.error_sessions_pct == 100 / 22
     assert summary.average_bitrate_bps == 3_000_000
+
+
+def test_q_quits_top_on_a_terminal_and_gives_the_terminal_back(tmp_path: Path) -> None:
+    """Issue 22 item 7: on a real terminal (a pty), ``q`` ends the live view at once."""
+    import pty  # noqa: PLC0415
+    import select  # noqa: PLC0415
+    import termios  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'top.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "sessionhub", "migrate"],
+        env={**os.environ, "SESSIONHUB_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    controller, terminal = pty.openpty()
+    before = termios.tcgetattr(terminal)
+    env = {**os.environ, "SESSIONHUB_DATABASE_URL": url, "COLUMNS": "120", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sessionhub", "top", "--interval", "30"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+    )
+    try:
+        shown = b""
+        deadline = time.monotonic() + 30
+        while b"sessionhub top" not in shown and time.monotonic() < deadline:
+            if select.select([controller], [], [], 1)[0]:
+                shown += os.read(controller, 65536)
+        assert b"sessionhub top" in shown, shown
+        os.write(controller, b"q")
+        assert process.wait(timeout=10) == 0  # not the 30 s interval, nor a kill
+        assert termios.tcgetattr(terminal)[3] == before[3]  # echo and line mode are back
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+        os.close(terminal)

@@ -81,14 +81,13 @@ def nginx_site(
         "    server 127.0.0.1:8080;  # CHANGE: every sessionhub instance, one line each", upstreams
     )
     text = text.replace("listen 8081;", f"listen 127.0.0.1:{port};")
-    text = text.replace("root /var/www/streams;", f"root {root};")
-    text = text.replace("/var/log/nginx/streams.log", str(access_log))
+    text = text.replace("root streams;", f"root {root};")
+    text = text.replace("access_log streams.log", f"access_log {access_log}")
     if cache is not None:
         text = text.replace("# cache: ", "").replace("/var/cache/nginx/sessionhub", str(cache))
-    if key is not None:
-        line = '# proxy_set_header X-Sessionhub-Key "the same key";'
-        assert line in text
-        text = text.replace(line, f'proxy_set_header X-Sessionhub-Key "{key}";')
+    line = 'proxy_set_header X-Sessionhub-Key "change-me-streaming-key";'
+    assert line in text
+    text = text.replace(line, f'proxy_set_header X-Sessionhub-Key "{key or "no-key"}";')
     return text
 
 

@@ -9,6 +9,7 @@ console error (a CSP violation included) fails the test.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,11 +68,21 @@ def wait_text(page: Any, selector: str, wanted: Callable[[str], bool], timeout: 
     raise AssertionError(f"{selector} never matched; last text: {text!r}")
 
 
+def utc_clock(minutes_ago: int) -> str:
+    """The time some minutes ago in UTC as uPlot's legend writes it: ``2026-12-05 4:41pm``."""
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    hour = at.hour % 12 or 12
+    return f"{at:%Y-%m-%d} {hour}:{at:%M}{'am' if at.hour < 12 else 'pm'}"
+
+
 class Watched:
     """A page whose console errors and uncaught exceptions are collected."""
 
     def __init__(self, browser: Any) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        # A browser far from UTC: every time the dashboard shows must still be UTC.
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, timezone_id="America/New_York"
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -134,6 +145,12 @@ def test_an_operator_watches_ends_a_stream_and_reads_a_timeline(
     assert watched.navigations == navigations  # the figure moved by itself, no reload
     assert page.text_content('[data-active="nagra"]') == "1"
     assert page.locator('[data-chart="concurrent"] canvas').count() == 1
+    # legends show the latest values, not uPlot's "--", and the time in UTC (issue 22 item 7)
+    for chart in ("concurrent", "starts", "admissions", "playlogs"):
+        legend = page.text_content(f'[data-chart="{chart}"] .u-legend') or ""
+        assert "--" not in legend, (chart, legend)
+    legend = page.text_content('[data-chart="concurrent"] .u-legend') or ""
+    assert any(utc_clock(minutes_ago) in legend for minutes_ago in (0, 1, 2)), legend
     watched.shot("overview")
 
     adobe_id = adobe.rsplit("/", 1)[1]
@@ -162,6 +179,8 @@ def test_an_operator_watches_ends_a_stream_and_reads_a_timeline(
 
     page.goto(f"{base}/admin/visitors?kind=nagra.account&value=HOME")
     page.wait_for_selector('[data-chart="visitor"] canvas')
+    # every lane's name fits its axis as this browser draws it ("uance" before)
+    assert page.get_attribute('[data-chart="visitor"]', "data-labels-fit") == "true"
     watched.shot("visitor")
     page.goto(f"{base}/admin/playlogs")
     watched.shot("playlogs")

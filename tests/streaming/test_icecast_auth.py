@@ -12,7 +12,7 @@ import pytest
 
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
-from sessionhub.core.listeners import CLIENT, MOUNT, SERVER
+from sessionhub.core.origin import CLIENT, MOUNT, SERVER
 from sessionhub.settings import Settings, SettingsError
 from tests.conftest import ADMIN_TOKEN
 from tests.dialects.nagra.tenant import Tenant

@@ -84,6 +84,8 @@ def mount(services: Services, admin_token: str | None) -> Mount:
             before_id=query.get("before"),
             account_id=query.get("account"),
             tenant=tenant_in_query(query),
+            visitor_id=query.get("visitor"),
+            content_id=query.get("content"),
         )
         next_before = page[-1].id if len(page) == limit else None
         return Response(200, _encode(SessionPage(page, next_before)))

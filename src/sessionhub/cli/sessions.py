@@ -18,27 +18,33 @@ def sessions() -> None:
 @click.option("--api", help="Only sessions of this API (adobe, nagra, ...).")
 @click.option("--account", "account_id", help="Only sessions of this account.")
 @click.option("--state", type=click.Choice(["active", "ended"]))
+@click.option("--visitor", "visitor_id", help="Only sessions of this visitor.")
+@click.option(
+    "--content", "content_id", help="Only sessions of this content (media.id, contentID)."
+)
+@click.option("--tenant", help="Only sessions of this tenant.")
+@click.option("--before", "before_id", help="The next page: sessions older than this one.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_sessions(
-    api: str | None, account_id: str | None, state: str | None, limit: int, as_json: bool
-) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, as the API shows it.")
+def list_sessions(as_json: bool, limit: int, state: str | None, **filters: str | None) -> None:
     """List sessions, newest first."""
     settings = load_settings()
     found = with_sessions(
         settings,
         lambda _, sessions: sessions.list(
-            api=api,
             state=state,  # type: ignore[arg-type]
             limit=limit,
-            account_id=account_id,
+            **filters,
         ),
     )
     if as_json:  # the admin API's page: {"sessions": [...], "next_before": ...}
         next_before = found[-1].id if len(found) == limit else None
         show({"sessions": found, "next_before": next_before})
         return
-    table(("ID", "API", "STATE", "STARTED", "ENDED", "END REASON"), [_row(v) for v in found])
+    table(
+        ("ID", "API", "STATE", "STARTED", "ENDED", "END REASON", "PLAYED", "PLAYER"),
+        [_row(v) for v in found],
+    )
 
 
 @sessions.command("show")
@@ -67,4 +73,6 @@ def _row(view: SessionView) -> tuple[str, ...]:
         utc_time(view.started_at),
         utc_time(view.ended_at),
         view.end_reason or "",
+        view.title or view.content_id or "",
+        view.player or "",
     )

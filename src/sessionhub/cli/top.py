@@ -6,6 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
+import sys
+import termios
+import tty
+from collections.abc import Iterator
 
 import click
 from rich.console import Console, Group
@@ -33,7 +38,8 @@ MINUTE_ROWS = (
 @click.option("--minutes", type=click.IntRange(1, 30), default=10, show_default=True)
 @click.option("--once", is_flag=True, help="Print one frame and exit (for scripts).")
 def top(interval: float, minutes: int, once: bool) -> None:
-    """Live view of sessions: active now by API, each minute's activity, QoE of the last hour."""
+    """Live view of sessions: active now by API, each minute's activity, QoE of the last hour.
+    Press q (or Ctrl-C) to quit."""
     settings = load_settings()
     console = Console()
 
@@ -42,13 +48,40 @@ def top(interval: float, minutes: int, once: bool) -> None:
         if once:
             console.print(render(await overview.overview(minutes)))
             return
-        with Live(console=console, auto_refresh=False, screen=False) as live:
-            while True:
+        quit_pressed = asyncio.Event()
+        with Live(console=console, auto_refresh=False, screen=False) as live, keys(quit_pressed):
+            while not quit_pressed.is_set():
                 live.update(render(await overview.overview(minutes)), refresh=True)
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(quit_pressed.wait(), interval)
 
     with contextlib.suppress(KeyboardInterrupt):
         with_sessions(settings, run)
+
+
+@contextlib.contextmanager
+def keys(quit_pressed: asyncio.Event) -> Iterator[None]:
+    """While the view runs on a terminal, ``q`` quits it (as in top(1)): the terminal reads
+    keys one at a time (cbreak, so Ctrl-C still works) and is set back as it was after."""
+    stdin = sys.stdin
+    if not stdin.isatty():
+        yield
+        return
+    fd = stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    loop = asyncio.get_running_loop()
+
+    def read_key() -> None:
+        if os.read(fd, 1) in (b"q", b"Q"):
+            quit_pressed.set()
+
+    tty.setcbreak(fd)
+    loop.add_reader(fd, read_key)
+    try:
+        yield
+    finally:
+        loop.remove_reader(fd)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def render(overview: Overview) -> Group:

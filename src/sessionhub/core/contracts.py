@@ -103,8 +103,11 @@ class SessionStore(abc.ABC):
         before_id: str | None = None,
         account_id: str | None = None,
         tenant: str | None = None,
+        visitor_id: str | None = None,
+        content_id: str | None = None,
     ) -> list[SessionRecord]:
-        """Sessions newest first, filtered by api, state, account and tenant.
+        """Sessions newest first, filtered by api, state, account, tenant, visitor and content
+        (all in the query: a filter never looks at just the newest rows).
 
         With ``now_ms`` given, ``state`` is judged as of that instant: a session whose lease
         lapsed counts as ended even if the sweeper has not written it down yet.

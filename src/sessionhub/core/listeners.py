@@ -19,11 +19,9 @@ from sessionhub.core.contracts import LeaseStore, SessionStore
 from sessionhub.core.end_reasons import DISCONNECTED
 from sessionhub.core.errors import NotAuthenticatedError
 from sessionhub.core.leases import API
+from sessionhub.core.origin import CLIENT, MOUNT, SERVER, origin_of
 from sessionhub.core.playback import PlaybackService, Setup
 
-SERVER = "icecast.server"
-MOUNT = "icecast.mount"
-CLIENT = "icecast.client"
 PAGE = 1000  # active playback sessions read per query (an account's; a mount's, paged)
 
 
@@ -39,14 +37,6 @@ class Listener(msgspec.Struct, frozen=True):
 
     def origin(self) -> dict[str, str]:
         return {SERVER: self.server, MOUNT: self.mount, CLIENT: self.client}
-
-
-def origin_of(params: dict[str, object]) -> dict[str, str] | None:
-    """Where a session is served, if a streaming server's listener it is."""
-    found = {key: params.get(key) for key in (SERVER, MOUNT, CLIENT)}
-    if all(isinstance(value, str) for value in found.values()):
-        return {key: str(value) for key, value in found.items()}
-    return None
 
 
 class ListenerService:

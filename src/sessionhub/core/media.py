@@ -56,6 +56,12 @@ class MediaStart(msgspec.Struct):
     identities: list[Identity] = msgspec.field(default_factory=list)
 
 
+def media_id(params: dict[str, Any]) -> str | None:
+    """What is played (``media.id``): the session's content, which the operator filters by."""
+    found = params.get("media.id")
+    return found if isinstance(found, str) and found else None
+
+
 class Received(msgspec.Struct):
     """A validated event other than ``sessionStart``, with its raw body."""
 
@@ -117,6 +123,7 @@ class MediaService:
             live=self._live(state, "active", None, None),
             identities=start.identities,
             tenant=tenant,
+            content_id=media_id(start.params),
         )
         await self._store.create_session(
             record, [_event_record(session_id, start.event, start.body, now)]
@@ -224,6 +231,7 @@ class MediaService:
             live=self._live(state, "ended", last_ts, ENDED if has_end else DOWNLOADED),
             identities=start.identities,
             tenant=tenant,
+            content_id=media_id(start.params),
         )
         events = [_event_record(session_id, start.event, start.body, now)]
         events += [_event_record(session_id, i.event, i.body, now) for i in ordered]

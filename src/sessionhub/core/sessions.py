@@ -17,6 +17,7 @@ from sessionhub.core.engagement import GENESYS, NUANCE, describe
 from sessionhub.core.errors import SessionNotFoundError, StoreUnavailableError
 from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import media_qoe
+from sessionhub.core.origin import MOUNT, SERVER, origin_of
 from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName
 from sessionhub.core.timeline import Qoe
 
@@ -40,6 +41,9 @@ class SessionView(msgspec.Struct, omit_defaults=True):
     device_id: str | None = None
     content_id: str | None = None
     visitor_id: str | None = None
+    # what was played, in words: the title (Adobe media.name) and the player or device
+    title: str | None = None
+    player: str | None = None
     qoe: Qoe | None = None
     details: dict[str, Any] | None = None
 
@@ -81,6 +85,8 @@ class SessionService:
         before_id: str | None = None,
         account_id: str | None = None,
         tenant: str | None = None,
+        visitor_id: str | None = None,
+        content_id: str | None = None,
     ) -> list[SessionView]:
         now = self._clock.now_ms()
         records = await self._store.list_sessions(
@@ -91,6 +97,8 @@ class SessionService:
             before_id=before_id,
             account_id=account_id,
             tenant=tenant,
+            visitor_id=visitor_id,
+            content_id=content_id,
         )
         views = [self._view(r, now) for r in await self._leases.current(records, now)]
         return [view for view in views if state is None or view.state == state]
@@ -173,9 +181,26 @@ class SessionService:
             device_id=record.device_id,
             content_id=record.content_id,
             visitor_id=record.visitor_id,
+            title=_text(record.params.get("media.name")),
+            player=_player(record),
             qoe=media_qoe(record.live, now) if live.api == "adobe" else None,
             details=describe(record.live) if live.api in (GENESYS, NUANCE) else None,
         )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _player(record: SessionRecord) -> str | None:
+    """Where it was played: the Adobe player's name, the Icecast server and mount of a
+    listener, or the SRM device."""
+    if record.live.api == "adobe":
+        return _text(record.params.get("media.playerName"))
+    origin = origin_of(record.params)
+    if origin is not None:
+        return f"Icecast {origin[SERVER]} {origin[MOUNT]}"
+    return record.device_id
 
 
 def _entry(event: EventRecord) -> TimelineEntry:

@@ -33,6 +33,7 @@ from sessionhub.web_errors import error_headers, status_for
 PREFIX = "/admin"
 LIVE_EVERY_S = 2.0
 HTML = b"text/html; charset=utf-8"
+PAGE = 200  # sessions a list page shows; "Older" pages on from the last
 _STATIC = resources.files("sessionhub.dashboard").joinpath("static")
 _TYPES = {".js": b"text/javascript", ".css": b"text/css", ".svg": b"image/svg+xml"}
 _encode = msgspec.json.Encoder().encode
@@ -186,12 +187,16 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
             state=state,  # type: ignore[arg-type]
             account_id=query.get("account") or None,
             tenant=visit.tenant or tenant_in_query(query),
-            limit=200,
+            visitor_id=query.get("visitor") or None,
+            content_id=query.get("content") or None,
+            before_id=query.get("before") or None,
+            limit=PAGE,
         )
-        for key, attribute in (("visitor", "visitor_id"), ("content", "content_id")):
-            if query.get(key):
-                found = [view for view in found if getattr(view, attribute) == query[key]]
-        return page("sessions.html", visit, sessions=found, query=query)
+        # the next page: the same filters, from after this page's last row
+        older = None
+        if len(found) == PAGE:
+            older = urlencode({**{k: v for k, v in query.items() if v}, "before": found[-1].id})
+        return page("sessions.html", visit, sessions=found, query=query, older=older)
 
     async def session_page(request: Request, visit: Visit) -> Response:
         detail = await services.sessions.get(request.params["session_id"], visit.tenant)

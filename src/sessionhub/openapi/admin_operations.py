@@ -22,6 +22,8 @@ def admin_operations() -> list[Operation]:
         ("state", False, str),
         ("account", False, str),
         ("tenant", False, str),
+        ("visitor", False, str),
+        ("content", False, str),
         ("before", False, str),
         ("limit", False, int),
     )

@@ -46,6 +46,7 @@ from sessionhub.stores.rows import (
     LIVE_COLUMNS,
     SESSION_COLUMNS,
     event_row,
+    list_sessions_sql,
     live_update_args,
     session_from,
     session_row,
@@ -320,41 +321,20 @@ class PostgresStore(
         before_id: str | None = None,
         account_id: str | None = None,
         tenant: str | None = None,
+        visitor_id: str | None = None,
+        content_id: str | None = None,
     ) -> list[SessionRecord]:
-        where: list[str] = []
         args: list[Any] = []
 
         def arg(value: Any) -> str:
             args.append(value)
             return f"${len(args)}"
 
-        if account_id is not None:
-            where.append(f"account_id = {arg(account_id)}")
-        if tenant is not None:
-            where.append(f"tenant = {arg(tenant)}")
-        if api is not None:
-            where.append(f"api = {arg(api)}")
-        if state is not None:
-            if now_ms is None:
-                where.append(f"state = {arg(state)}")
-            else:
-                lapsed = (
-                    f"(state = 'active' AND expires_at IS NOT NULL AND expires_at <= {arg(now_ms)})"
-                )
-                where.append(
-                    f"state = 'active' AND NOT {lapsed}"
-                    if state == "active"
-                    else f"(state = 'ended' OR {lapsed})"
-                )
-        if before_id is not None:
-            where.append(
-                "(started_at, id) < (SELECT started_at, id FROM sessions WHERE id ="
-                f" {arg(before_id)})"
-            )
-        sql = f"SELECT {SESSION_COLUMNS} FROM sessions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY started_at DESC, id DESC LIMIT {arg(limit)}"
+        equal = {"account_id": account_id, "tenant": tenant, "api": api}
+        equal |= {"visitor_id": visitor_id, "content_id": content_id}
+        sql = list_sessions_sql(
+            arg, state=state, now_ms=now_ms, before_id=before_id, limit=limit, equal=equal
+        )
         async with self._connection() as conn:
             rows = await conn.fetch(sql, *args)
         return [session_from(row) for row in rows]

@@ -6,7 +6,7 @@ Booleans pass through ``bool()`` because SQLite returns them as integers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -26,6 +26,49 @@ SESSION_COLUMNS = (
     "id, started_at, params, custom_metadata, account_id, device_id, content_id, visitor_id,"
     f" tenant, {LIVE_COLUMNS}"
 )
+# The columns a session list may be filtered on by equality (the operator's filters).
+SESSION_FILTERS = ("account_id", "tenant", "api", "visitor_id", "content_id")
+
+
+def list_sessions_sql(
+    arg: Callable[[Any], str],
+    *,
+    state: str | None,
+    now_ms: int | None,
+    before_id: str | None,
+    limit: int,
+    equal: dict[str, str | None],
+) -> str:
+    """The one session-list query of both SQL stores, newest first; ``arg`` binds a value and
+    returns its placeholder (``?`` or ``$n``). ``equal`` names columns of ``SESSION_FILTERS``.
+    With ``now_ms``, ``state`` is judged as of then (a lapsed lease counts as ended)."""
+    where: list[str] = []
+    for column, value in equal.items():
+        assert column in SESSION_FILTERS, column
+        if value is not None:
+            where.append(f"{column} = {arg(value)}")
+    if state is not None:
+        if now_ms is None:
+            where.append(f"state = {arg(state)}")
+        else:
+            lapsed = (
+                f"(state = 'active' AND expires_at IS NOT NULL AND expires_at <= {arg(now_ms)})"
+            )
+            where.append(
+                f"state = 'active' AND NOT {lapsed}"
+                if state == "active"
+                else f"(state = 'ended' OR {lapsed})"
+            )
+    if before_id is not None:  # the cursor: what sorts after the last row of the page before
+        where.append(
+            f"(started_at, id) < (SELECT started_at, id FROM sessions WHERE id = {arg(before_id)})"
+        )
+    sql = f"SELECT {SESSION_COLUMNS} FROM sessions"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + f" ORDER BY started_at DESC, id DESC LIMIT {arg(limit)}"
+
+
 ACCOUNT_COLUMNS = (
     "id, enabled, max_sessions, policy, lease_timeout_s, password_hash, created_at, tenant"
 )

@@ -35,6 +35,7 @@ from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     SESSION_COLUMNS,
     event_row,
+    list_sessions_sql,
     session_from,
     session_row,
 )
@@ -203,16 +204,24 @@ class SQLiteSessionStore(
         row = session_row(record)
         event_rows = [event_row(event) for event in events]
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: sqlite3.Connection) -> bool:
             try:
                 conn.execute(INSERT_SESSION, row)
             except sqlite3.IntegrityError as error:
-                raise ValueError(f"session {record.id} exists already") from error
+                if "sessions.id" not in str(error):
+                    raise
+                # The id is taken (two upserts of one client-chosen id raced): an answer, not
+                # a failure. The refused INSERT wrote nothing and SQLite undid only that
+                # statement, so the batch goes on; rolling it back and running every write
+                # alone (what a failure costs) made such races slow the whole server.
+                return False
             conn.executemany(INSERT_EVENT, event_rows)
             if record.identities:
                 link_visitor(conn, record.id, record.identities, None, record.started_at)
+            return True
 
-        await self._write(insert)
+        if not await self._write(insert):
+            raise ValueError(f"session {record.id} exists already")
         metrics.session_started(record.live)
 
     async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
@@ -362,37 +371,20 @@ class SQLiteSessionStore(
         before_id: str | None = None,
         account_id: str | None = None,
         tenant: str | None = None,
+        visitor_id: str | None = None,
+        content_id: str | None = None,
     ) -> list[SessionRecord]:
-        where: list[str] = []
         args: list[Any] = []
-        if account_id is not None:
-            where.append("account_id = ?")
-            args.append(account_id)
-        if tenant is not None:
-            where.append("tenant = ?")
-            args.append(tenant)
-        if api is not None:
-            where.append("api = ?")
-            args.append(api)
-        if state is not None:
-            lapsed = "(state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?)"
-            if now_ms is None:
-                where.append("state = ?")
-                args.append(state)
-            elif state == "active":
-                where.append(f"state = 'active' AND NOT {lapsed}")
-                args.append(now_ms)
-            else:
-                where.append(f"(state = 'ended' OR {lapsed})")
-                args.append(now_ms)
-        if before_id is not None:
-            where.append("(started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?)")
-            args.append(before_id)
-        sql = f"SELECT {SESSION_COLUMNS} FROM sessions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
-        args.append(limit)
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return "?"
+
+        equal = {"account_id": account_id, "tenant": tenant, "api": api}
+        equal |= {"visitor_id": visitor_id, "content_id": content_id}
+        sql = list_sessions_sql(
+            arg, state=state, now_ms=now_ms, before_id=before_id, limit=limit, equal=equal
+        )
         rows = await self._read(lambda conn: conn.execute(sql, args).fetchall())
         return [session_from(row) for row in rows]
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from sessionhub.core.contracts import SessionStore
-from sessionhub.core.listeners import CLIENT, MOUNT, SERVER, origin_of
+from sessionhub.core.origin import CLIENT, MOUNT, SERVER, origin_of
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0

@@ -15,12 +15,50 @@
     return Math.max(280, el.clientWidth || el.parentElement.clientWidth || 600);
   }
 
+  // Every time on every page is UTC (the tables say so): uPlot would draw the browser's zone.
+  const utc = (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC");
+
+  // The index of the last point any series has a value at.
+  function lastIndex(data) {
+    for (let i = data[0].length - 1; i >= 0; i--) {
+      if (data.slice(1).some((series) => series[i] !== null && series[i] !== undefined)) return i;
+    }
+    return data[0].length - 1;
+  }
+
+  // The legend shows the latest values whenever the pointer is not over the chart (uPlot's own
+  // shows "--" then); the chart element says which index it shows, for people and tests.
+  function showLatest(u) {
+    if (u.cursor.idx !== null && u.cursor.idx !== undefined) return;
+    const idx = lastIndex(u.data);
+    if (idx < 0) return;
+    u.setLegend({ idx: idx });
+    u.root.parentElement.dataset.legendIdx = String(idx);
+  }
+
   function plot(name, el, opts, data) {
     if (charts[name]) {
       charts[name].setData(data);
+      showLatest(charts[name]);
       return;
     }
-    charts[name] = new uPlot(Object.assign({ width: width(el), height: 220 }, opts), data, el);
+    const base = { width: width(el), height: 220, tzDate: utc, hooks: { setCursor: [showLatest] } };
+    charts[name] = new uPlot(Object.assign(base, opts), data, el);
+    showLatest(charts[name]);
+  }
+
+  // The width of the widest label in an axis font, as the browser draws it.
+  const AXIS_FONT = "12px system-ui, -apple-system, sans-serif";
+  function widestLabel(labels) {
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = AXIS_FONT;
+    return Math.max(...labels.map((label) => context.measureText(label).width));
+  }
+
+  // Whether an axis uPlot laid out has room for its widest label beside its ticks (10 px)
+  // and gaps: recorded on the chart element, where the browser test reads it.
+  function checkFit(el, axis, widest) {
+    el.dataset.labelsFit = String(widest + 14 <= axis._size);
   }
 
   function seriesOf(names, colorOf, fill) {
@@ -144,11 +182,15 @@
     const times = Array.from(new Set(spans.flatMap((s) => [s.start, s.end || now]))).sort((a, b) => a - b);
     const rows = apis.map((api, index) => times.map((t) =>
       spans.some((s) => s.api === api && s.start <= t && t <= (s.end || now)) ? index + 1 : null));
+    // uPlot's default 50 px axis clipped "nuance" to "uance": size it to the longest name
+    const widest = widestLabel(apis);
+    const lanes = { font: AXIS_FONT, size: Math.ceil(widest) + 24 };
     plot("visitor", el, {
       scales: { y: { range: [0, apis.length + 1] } },
-      axes: [{}, { values: (u, ticks) => ticks.map((v) => apis[v - 1] || "") }],
+      axes: [{}, Object.assign({ values: (u, ticks) => ticks.map((v) => apis[v - 1] || "") }, lanes)],
       series: [{}].concat(apis.map((api) => ({ label: api, stroke: COLORS[api], width: 8, spanGaps: false }))),
     }, [times.map((t) => t / 1000)].concat(rows));
+    checkFit(el, charts.visitor.axes[1], widest);
   }
 
   // Plays by territory and by track as bars (uPlot's bar paths).

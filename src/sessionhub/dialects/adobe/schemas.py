@@ -321,9 +321,10 @@ def identities(params: SessionStartParams) -> list[tuple[str, str]]:
     pairs = [(kind, value) for kind, value in found.items() if isinstance(value, str) and value]
     if not isinstance(params.customer_ids, UnsetType):
         pairs += [(CUSTOMER, entry.id) for entry in params.customer_ids.values()]
-    for kind, value in pairs:
-        # An identity is looked up by its value (PostgreSQL cannot hold a NUL in one, and no
-        # visitor id, ECID, AID or customer id has one): refused here, not a store failure.
+    for kind, value in [("media.id", params.media_id), *pairs]:
+        # Identities and the media id are looked up by value (PostgreSQL cannot hold a NUL in
+        # one, and no visitor id, ECID, AID, customer or media id has one): refused here, not
+        # a store failure.
         if "\x00" in value:
             raise InvalidInputError(f"Invalid request: {kind} holds a NUL character")
     return pairs

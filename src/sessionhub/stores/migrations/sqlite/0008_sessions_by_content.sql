@@ -1,0 +1,6 @@
+-- The operator filters sessions by what was played (an SRM contentID, an Adobe media.id)
+-- in the query, newest first, so a filter never looks at just the newest rows. Adobe sessions
+-- started before this kept their media.id only in params: it becomes their content.
+UPDATE sessions SET content_id = json_extract(params, '$."media.id"')
+    WHERE api = 'adobe' AND content_id IS NULL;
+CREATE INDEX sessions_by_content ON sessions (content_id, started_at) WHERE content_id IS NOT NULL;
