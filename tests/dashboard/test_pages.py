@@ -190,9 +190,17 @@ async def test_a_listeners_session_page_says_which_icecast_serves_it(
     )
     assert added.headers["icecast-auth-user"] == "1"
     [session] = await app.sessions.list(account_id="ACME")
+    # a listener is a session of its own API (issue 22 item 5), not an SRM one
+    assert (session.api, session.player) == ("icecast", "Icecast radio-1:8000 /radio")
+    assert await app.sessions.list(api="nagra") == []
+    assert (await app.store.count_active(app.clock.now_ms())).get("icecast") == 1
     await log_in(browser, ADMIN_TOKEN)
     page = await browser.get(f"/admin/sessions/{session.id}")
     assert "Icecast radio-1:8000, mount /radio, listener 17" in page.text
+    overview = await browser.get("/admin/overview")
+    assert 'data-active="icecast"' in overview.text
+    accounts = await browser.get("/admin/accounts")
+    assert "ACME" in accounts.text
 
 
 async def test_the_visitor_search_offers_the_kinds_the_apis_write(

@@ -132,3 +132,25 @@ async def test_sqlite_readiness_fails_fast_while_another_process_holds_the_write
     finally:
         other.close()
         await store.close()
+
+
+async def test_a_taken_id_is_an_answer_not_a_failed_batch(
+    store: SessionStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two upserts of one client-chosen id race to create it (Nuance startSession and
+    customEvent at once): the loser is told the id is taken, the others of the batch commit
+    with it, and the batch is not rolled back and re-run write by write (what a failure costs:
+    the soak saw 1,260 such re-runs in ten minutes)."""
+    await store.create_session(record("taken"), [ev("taken", 1, "sessionStart")])
+    caplog.set_level("WARNING")
+    outcomes = await asyncio.gather(
+        *(store.create_session(record(f"new-{n}"), []) for n in range(3)),
+        store.create_session(record("taken"), [ev("taken", 2, "late")]),
+        *(store.create_session(record(f"more-{n}"), []) for n in range(3)),
+        return_exceptions=True,
+    )
+    assert [type(outcome) for outcome in outcomes] == [type(None)] * 3 + [ValueError] + [
+        type(None)
+    ] * 3
+    assert [e.event_type for e in await store.list_events("taken")] == ["sessionStart"]
+    assert "retrying each alone" not in caplog.text

@@ -29,7 +29,9 @@ from sessionhub.core.records import (
     SessionRecord,
 )
 
-API = "nagra"  # the API whose sessions are leases with admission
+API = "nagra"  # SRM playback sessions: leases with admission
+LISTENER_API = "icecast"  # a streaming server's listeners: admitted the same way, shown apart
+PLAYBACK_APIS = (API, LISTENER_API)  # every session with a lease and admission
 
 UNKNOWN = LeaseStatus("unknown")
 UNKNOWN_LEASE = LeaseCheck("unknown")
@@ -53,10 +55,10 @@ decode_state = msgspec.msgpack.Decoder(PlaybackState).decode
 SWEEP_CHUNK = 10_000
 
 
-def lease(state: PlaybackState, now_ms: int) -> LiveState:
-    """The live state of a playback session whose lease (re)starts at ``now_ms``."""
+def lease(state: PlaybackState, now_ms: int, api: str = API) -> LiveState:
+    """The live state of a playback session (of ``api``) whose lease (re)starts at ``now_ms``."""
     return LiveState(
-        api=API,
+        api=api,
         state="active",
         ended_at=None,
         end_reason=None,
@@ -75,7 +77,7 @@ def owned_by(live: LiveState | None, account_id: str | None) -> bool:
         return False
     if account_id is None:
         return True
-    return live.api == API and decode_state(live.data).account_id == account_id
+    return live.api in PLAYBACK_APIS and decode_state(live.data).account_id == account_id
 
 
 class DatabaseLeases(LeaseStore):
@@ -115,7 +117,7 @@ class DatabaseLeases(LeaseStore):
             state = decode_state(live.data)
             if state.timeout_ms == 0:
                 return Change(None, [], LIVE)  # keep-alive is disabled: nothing to renew
-            return Change(lease(state, now_ms), [], LIVE)
+            return Change(lease(state, now_ms, live.api), [], LIVE)
 
         return await self._store.update_session(session_id, renew)
 
@@ -142,7 +144,7 @@ class DatabaseLeases(LeaseStore):
 
 def checked(record: SessionRecord | None, now_ms: int) -> LeaseCheck:
     """What a playback session's row says of its lease at ``now_ms``."""
-    if record is None or record.live.api != API:
+    if record is None or record.live.api not in PLAYBACK_APIS:
         return UNKNOWN_LEASE
     if record.live.lapsed(now_ms):
         return LeaseCheck("ended", record.live.expiry_reason)

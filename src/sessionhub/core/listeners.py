@@ -18,7 +18,7 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import LeaseStore, SessionStore
 from sessionhub.core.end_reasons import DISCONNECTED
 from sessionhub.core.errors import NotAuthenticatedError
-from sessionhub.core.leases import API
+from sessionhub.core.leases import LISTENER_API
 from sessionhub.core.origin import CLIENT, MOUNT, SERVER, origin_of
 from sessionhub.core.playback import PlaybackService, Setup
 
@@ -80,7 +80,7 @@ class ListenerService:
             return 0
         now = self._clock.now_ms()
         live = await self._store.list_sessions(
-            api=API, state="active", now_ms=now, account_id=account_id, limit=PAGE
+            api=LISTENER_API, state="active", now_ms=now, account_id=account_id, limit=PAGE
         )
         ended = 0
         for record in live:
@@ -102,7 +102,7 @@ class ListenerService:
         before: str | None = None
         while True:
             page = await self._store.list_sessions(
-                api=API, state="active", now_ms=now, limit=PAGE, before_id=before
+                api=LISTENER_API, state="active", now_ms=now, limit=PAGE, before_id=before
             )
             for record in page:
                 origin = origin_of(record.params)

@@ -11,11 +11,12 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import StatsStore
 from sessionhub.core.engagement import GENESYS, NUANCE
 from sessionhub.core.leases import API as PLAYBACK_API
+from sessionhub.core.leases import LISTENER_API
 from sessionhub.core.media import API as MEDIA_API
 from sessionhub.core.sessions import SessionService, SessionView
 
 # MassiveMusic keeps play logs, not sessions
-SESSION_APIS = (MEDIA_API, PLAYBACK_API, GENESYS, NUANCE)
+SESSION_APIS = (MEDIA_API, PLAYBACK_API, LISTENER_API, GENESYS, NUANCE)
 QOE_WINDOW_MS = 3_600_000
 QOE_SAMPLE = 1000  # the newest Adobe sessions of the window that QoE is computed over
 

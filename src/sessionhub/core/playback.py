@@ -21,7 +21,7 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import EndHook, LeaseStore
 from sessionhub.core.end_reasons import TORN_DOWN
 from sessionhub.core.errors import SessionClosedError, SessionhubError, SessionNotFoundError
-from sessionhub.core.leases import PlaybackState, lease
+from sessionhub.core.leases import API, LISTENER_API, PlaybackState, lease
 from sessionhub.core.records import SessionRecord
 from sessionhub.core.visitors import NAGRA_ACCOUNT, NAGRA_DEVICE
 from sessionhub.observe import metrics
@@ -97,7 +97,8 @@ class PlaybackService:
             started_at=now,
             params={"contentID": content_id, "contentType": content_type, **(origin or {})},
             custom_metadata={},
-            live=lease(state, now),
+            # a streaming server's listener is admitted like a player, and shown as its own API
+            live=lease(state, now, API if origin is None else LISTENER_API),
             account_id=account.id,
             device_id=caller.device_id,
             content_id=content_id,

@@ -17,6 +17,7 @@ from sessionhub import reports
 from sessionhub.core.accounts import AccountService
 from sessionhub.core.consumers import ConsumerService
 from sessionhub.core.errors import InvalidInputError, NotFoundError, SessionhubError
+from sessionhub.core.leases import PLAYBACK_APIS
 from sessionhub.core.overview import SESSION_APIS, OverviewService
 from sessionhub.core.playlogs import PlayLogService
 from sessionhub.core.records import DEFAULT_TENANT
@@ -216,11 +217,11 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
             for account in await services.accounts.list_accounts()
             if visit.tenant in (None, account.tenant)
         ]
-        live = await services.sessions.list(api="nagra", state="active", limit=1000)
         counts: dict[str, int] = {}
-        for view in live:
-            if view.account_id is not None:
-                counts[view.account_id] = counts.get(view.account_id, 0) + 1
+        for api in PLAYBACK_APIS:  # players and listeners share their account's limit
+            for view in await services.sessions.list(api=api, state="active", limit=1000):
+                if view.account_id is not None:
+                    counts[view.account_id] = counts.get(view.account_id, 0) + 1
         return page("accounts.html", visit, accounts=accounts, live=counts)
 
     async def account_page(request: Request, visit: Visit) -> Response:

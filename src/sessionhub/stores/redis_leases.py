@@ -43,7 +43,7 @@ from sessionhub.core.contracts import LeaseStore, SessionStore
 from sessionhub.core.end_reasons import EXPIRED
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.leases import (
-    API,
+    PLAYBACK_APIS,
     SWEEP_CHUNK,
     DatabaseLeases,
     checked,
@@ -255,7 +255,7 @@ class RedisLeases(LeaseStore):
         await self._write(stream, claimed[1])
 
     async def current(self, records: list[SessionRecord], now_ms: int) -> list[SessionRecord]:
-        kept = [r for r in records if r.live.api == API and r.live.state == "active"]
+        kept = [r for r in records if r.live.api in PLAYBACK_APIS and r.live.state == "active"]
         if not kept:
             return records
         args: list[Any] = []
@@ -294,7 +294,9 @@ class RedisLeases(LeaseStore):
     async def _recorded(self, session_id: str, account_id: str) -> LeaseStatus:
         """Redis is ready and does not know the session: the record decides."""
         record = await self._store.get_session(session_id)
-        if record is None or record.account_id != account_id or record.live.api != API:
+        if record is None or record.account_id != account_id:
+            return LeaseStatus("unknown")
+        if record.live.api not in PLAYBACK_APIS:
             return LeaseStatus("unknown")
         if record.live.state == "ended":
             return LeaseStatus("ended", record.live.end_reason)
@@ -331,10 +333,17 @@ class RedisLeases(LeaseStore):
             log.info("loaded %d live playback sessions into Redis", loaded)
 
     async def _load_live_sessions(self) -> int:
+        """Every live playback session (SRM and listeners) into Redis; returns how many."""
+        loaded = 0
+        for api in PLAYBACK_APIS:
+            loaded += await self._load_live(api)
+        return loaded
+
+    async def _load_live(self, api: str) -> int:
         now, loaded, before = self._clock.now_ms(), 0, None
         while True:
             page = await self._store.list_sessions(
-                api=API, state="active", limit=1000, before_id=before
+                api=api, state="active", limit=1000, before_id=before
             )
             if not page:
                 return loaded

@@ -3,7 +3,9 @@
 "use strict";
 
 (function () {
-  const COLORS = { adobe: "#e53e3e", nagra: "#2b6cb0", genesys: "#38a169", nuance: "#805ad5" };
+  const COLORS = {
+    adobe: "#e53e3e", nagra: "#2b6cb0", icecast: "#d69e2e", genesys: "#38a169", nuance: "#805ad5",
+  };
   const charts = {};
 
   function jsonOf(id) {
