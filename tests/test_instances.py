@@ -234,5 +234,5 @@ async def test_every_instance_shows_the_same_global_overview(
                         break
                     await asyncio.sleep(0.2)
                 seen.append((overview["active"], starts))
-            expected = {"adobe": 4, "nagra": 3, "genesys": 0, "nuance": 0}
+            expected = {"adobe": 4, "nagra": 3, "icecast": 0, "genesys": 0, "nuance": 0}
             assert seen == [(expected, 7)] * 3

@@ -41,11 +41,12 @@ def test_top_shows_what_two_servers_did_after_they_stopped(tmp_path: Path) -> No
     lines = done.stdout.splitlines()
     active = lines[lines.index(next(line for line in lines if "adobe" in line)) + 2]
     assert active.split("│")[1:-1] and [c.strip() for c in active.split("│")[1:-1]] == [
-        "2",
-        "0",
-        "0",
-        "0",
-        "2",
+        "2",  # adobe
+        "0",  # nagra
+        "0",  # icecast
+        "0",  # genesys
+        "0",  # nuance
+        "2",  # all
     ]
     starts = next(line for line in lines if line.strip("│ ").startswith("starts"))
     ends = next(line for line in lines if line.strip("│ ").startswith("ends"))
