@@ -22,6 +22,7 @@ from sessionhub.core.errors import SessionhubError
 from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.listeners import ListenerService
 from sessionhub.core.media import MediaService
+from sessionhub.core.operators import OperatorService
 from sessionhub.core.overview import OverviewService
 from sessionhub.core.passwords import FailureThrottle
 from sessionhub.core.playback import PlaybackService
@@ -142,6 +143,7 @@ class SessionHub:
         self.playlogs = PlayLogService(self.store, self.clock, rules)
         self.cors = CorsPolicy(settings.cors_origins)
         self.overview = OverviewService(self.store, self.sessions, self.clock)
+        self.operators = OperatorService(self.store, self.clock)
         self.live_snapshots = dashboard.live_snapshots(self.overview)
         dashboard_auth = DashboardAuth(
             settings.admin_token,
@@ -150,6 +152,7 @@ class SessionHub:
             self.store,
             self.clock,
             viewer_tenant=settings.viewer_tenant,
+            operators=self.operators,
         )
         self._sweeper: asyncio.Task[None] | None = None
         self._activity: asyncio.Task[None] | None = None

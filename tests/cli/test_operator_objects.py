@@ -133,3 +133,39 @@ def test_accounts_and_visitors_print_the_admin_apis_shapes(database: str) -> Non
     shown = json.loads(cli("visitors", "show", "--kind", "customer", "--value", "CRM-42"))
     assert shown == admin_get(database, "/admin/api/visitors?kind=customer&value=CRM-42")
     assert shown["identities"] == [{"kind": "customer", "value": "CRM-42"}]
+
+
+def test_operators_and_the_audit_log_by_cli(database: str) -> None:
+    """Issue 22 item 8: people are added, listed and revoked from the command line, the token
+    prints once, and what the CLI ends is in the audit log as ``cli:<user>``, as the API shows."""
+    import getpass  # noqa: PLC0415
+
+    printed = cli("operators", "add", "alice", "--role", "admin").strip()
+    assert len(printed) >= 40  # the token, and nothing else on standard output
+    listed = json.loads(cli("operators", "list", "--json"))["operators"]
+    assert [(p["name"], p["role"], p["revoked_at"]) for p in listed] == [("alice", "admin", None)]
+    assert printed not in cli("operators", "list") and "token_hash" not in str(listed)
+
+    async def a_session() -> str:
+        hub = SessionHub(Settings.from_env({}, database_url=database))
+        await hub.startup(sweep=False)
+        try:
+            transport = httpx.ASGITransport(app=hub)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                new = await client.put("/sessions/new")
+                return f"genesys:{new.json()['sessionId']}"
+        finally:
+            await hub.shutdown()
+
+    sid = asyncio.run(a_session())
+    cli("sessions", "end", sid)
+    cli("operators", "revoke", "alice")
+    assert "No operator alice" in refused("operators", "revoke", "alice")
+    entries = json.loads(cli("audit", "--json"))
+    assert entries == admin_get(database, "/admin/api/audit")
+    me = f"cli:{getpass.getuser()}"
+    assert [(e["actor"], e["action"], e["target"]) for e in entries["entries"]] == [
+        (me, "operator-revoked", "alice"),
+        (me, "end-session", sid),
+        (me, "operator-added", "alice (admin)"),
+    ]

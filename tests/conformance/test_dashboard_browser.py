@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -223,3 +226,47 @@ def test_the_viewer_token_sees_but_cannot_end_and_forms_need_their_csrf(
     viewer.close()
     admin.close()
     assert viewer.errors == [] and admin.errors == []
+
+
+def test_a_person_signs_in_with_their_own_token_and_the_audit_names_them(
+    site: tuple[Server, dict[str, str]], browser: Any, tmp_path: Path
+) -> None:
+    """Issue 22 item 8, in the browser: ``sessionhub operators add`` gives a person a token,
+    they end a stream from the account page, the audit page says it was them; revoked, their
+    open page is sent back to the login form."""
+    server, tokens = site
+    base = server.url
+    env = {**os.environ, "SESSIONHUB_DATABASE_URL": server.database_url}
+    added = subprocess.run(
+        [sys.executable, "-m", "sessionhub", "operators", "add", "dana", "--role", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = added.stdout.strip()
+    with httpx.Client(base_url=base, timeout=10) as client:
+        setup = client.post("/srm/sessions", json=VOD, headers={"Client-Token": tokens["tablet"]})
+        sid = setup.json()["successResponse"]["sessionId"]
+
+    dana = Watched(browser)
+    dana.log_in(base, token)
+    assert "dana" in (dana.page.text_content("form.logout .role") or "")
+    dana.page.goto(f"{base}/admin/accounts/HOME")
+    dana.page.click(f'tr[data-session="{sid}"] button')
+    dana.page.wait_for_url(f"{base}/admin/accounts/HOME")
+    dana.page.goto(f"{base}/admin/audit")
+    first = dana.page.locator("table[data-audit] tbody tr").first.inner_text()
+    assert "dana" in first and "end-session" in first and sid in first
+    dana.shot("audit")
+    subprocess.run(
+        [sys.executable, "-m", "sessionhub", "operators", "revoke", "dana"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    dana.page.goto(f"{base}/admin/sessions")
+    dana.page.wait_for_url(f"{base}/admin")  # the visit is gone: the login form
+    assert dana.page.locator("input[name=token]").count() == 1
+    dana.close()
+    assert dana.errors == []

@@ -14,8 +14,9 @@ from sessionhub.core.errors import (
     InvalidInputError,
     SessionhubError,
 )
+from sessionhub.core.operators import ADMIN_TOKEN_ACTOR, MAX_AUDIT_PAGE, OperatorService
 from sessionhub.core.playlogs import PlayLogService
-from sessionhub.core.records import DEFAULT_TENANT, SessionStateName, Visitor
+from sessionhub.core.records import DEFAULT_TENANT, AuditEntry, SessionStateName, Visitor
 from sessionhub.core.sessions import SessionService, SessionView
 from sessionhub.core.views import VisitorDetail
 from sessionhub.core.visitors import VisitorService
@@ -42,6 +43,10 @@ class Ended(msgspec.Struct):
     ended: bool
 
 
+class AuditLog(msgspec.Struct):
+    entries: list[AuditEntry]
+
+
 class SessionPage(msgspec.Struct):
     sessions: list[SessionView]
     next_before: str | None
@@ -62,6 +67,7 @@ class Services(Protocol):
     accounts: AccountService
     visitors: VisitorService
     playlogs: PlayLogService
+    operators: OperatorService
 
 
 def mount(services: Services, admin_token: str | None) -> Mount:
@@ -96,7 +102,7 @@ def mount(services: Services, admin_token: str | None) -> Mount:
 
     async def end_session(request: Request) -> Response:
         authorize(request)
-        ended = await sessions.end(request.params["session_id"])
+        ended = await sessions.end(request.params["session_id"], actor=ADMIN_TOKEN_ACTOR)
         return Response(200, _encode(Ended(ended)))
 
     async def visitor_detail(visitor: Visitor) -> Response:
@@ -116,12 +122,18 @@ def mount(services: Services, admin_token: str | None) -> Mount:
         tenant = tenant_in_query(request.query) or DEFAULT_TENANT
         return await visitor_detail(await services.visitors.find(kind, value, tenant))
 
+    async def audit(request: Request) -> Response:
+        authorize(request)
+        limit = _int(request.query.get("limit", "100"), "limit", 1, MAX_AUDIT_PAGE)
+        return Response(200, _encode(AuditLog(await services.operators.audit(limit))))
+
     async def play_report(request: Request) -> Response:
         authorize(request)
         return await reports.respond(services.playlogs, request.query)
 
     routes = [
         route("GET", "/admin/api/reports/plays", play_report),
+        route("GET", "/admin/api/audit", audit),
         route("GET", "/admin/api/visitors", find_visitor),
         route("GET", "/admin/api/visitors/{visitor_id}", get_visitor),
         route("GET", "/admin/api/sessions", list_sessions),

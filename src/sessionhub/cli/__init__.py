@@ -13,6 +13,7 @@ from sessionhub.cli.clients import clients
 from sessionhub.cli.consumers import consumers
 from sessionhub.cli.content import content, entitle
 from sessionhub.cli.devices import devices
+from sessionhub.cli.operators import audit, operators
 from sessionhub.cli.playlogs import playlogs
 from sessionhub.cli.reports import report
 from sessionhub.cli.server import migrate, serve
@@ -43,5 +44,7 @@ for command in (
     report,
     playlogs,
     top,
+    operators,
+    audit,
 ):
     main.add_command(command)

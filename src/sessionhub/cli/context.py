@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -158,6 +160,14 @@ def listing(
         show({key: found})
     else:
         table(header, [row(item) for item in found])
+
+
+def cli_actor() -> str:
+    """Who a command line change is by, for the audit log: ``cli:<login name>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"cli:uid {os.getuid()}"
 
 
 def utc_time(ms: int | None) -> str:

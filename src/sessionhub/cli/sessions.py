@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import msgspec
 
-from sessionhub.cli.context import load_settings, show, table, utc_time, with_sessions
+from sessionhub.cli.context import cli_actor, load_settings, show, table, utc_time, with_sessions
 from sessionhub.core.sessions import SessionView
 
 
@@ -61,7 +61,8 @@ def show_session(session_id: str) -> None:
 def end_session(session_id: str) -> None:
     """End a live session of any API now (end_reason: operator)."""
     settings = load_settings()
-    ended = with_sessions(settings, lambda _, sessions: sessions.end(session_id))
+    actor = cli_actor()
+    ended = with_sessions(settings, lambda _, sessions: sessions.end(session_id, actor=actor))
     click.echo(f"ended {session_id}" if ended else f"{session_id} had already ended")
 
 

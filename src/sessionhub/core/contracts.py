@@ -10,6 +10,7 @@ from sessionhub.core.records import (
     Account,
     AdmissionPolicy,
     ApiClient,
+    AuditEntry,
     BearerToken,
     ClientToken,
     Consumer,
@@ -20,6 +21,7 @@ from sessionhub.core.records import (
     Identity,
     LeaseCheck,
     LeaseStatus,
+    Operator,
     PlayLog,
     ReportRow,
     RequestCheck,
@@ -443,6 +445,31 @@ class GuardStore(AttemptCounter):
     @abc.abstractmethod
     async def end_visit(self, id_hash: str) -> None:
         """Forget a visit (logging out); an unknown one is a no-op."""
+
+    @abc.abstractmethod
+    async def add_operator(self, operator: Operator) -> None:
+        """Keep a new operator; ``AlreadyExistsError`` if the name is taken (revoked too)."""
+
+    @abc.abstractmethod
+    async def operator_by_token(self, token_hash: str) -> Operator | None:
+        """The unrevoked operator whose token hashes to ``token_hash``, or None."""
+
+    @abc.abstractmethod
+    async def list_operators(self) -> list[Operator]:
+        """Every operator, revoked ones too, by name."""
+
+    @abc.abstractmethod
+    async def revoke_operator(self, name: str, at_ms: int) -> None:
+        """Revoke an operator and end every visit they have open, in one step;
+        ``NotFoundError`` if there is no such operator not revoked yet."""
+
+    @abc.abstractmethod
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Write one line of the audit log."""
+
+    @abc.abstractmethod
+    async def list_audit(self, limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` lines of the audit log, newest first."""
 
 
 class Store(

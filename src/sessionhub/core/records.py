@@ -277,3 +277,27 @@ class DashboardVisit(msgspec.Struct):
     csrf: str
     created_at: int
     expires_at: int
+    operator: str | None = None  # the person's name; None for the shared admin/viewer token
+    tenant: str | None = None  # a visit limited to one tenant
+
+
+class Operator(msgspec.Struct):
+    """A person with a dashboard login of their own: a role, maybe one tenant, and a token
+    kept only as its hash. Revoking ends every visit they have open."""
+
+    name: str
+    role: str  # "admin" or "viewer"
+    tenant: str | None
+    token_hash: str
+    created_at: int
+    revoked_at: int | None = None
+
+
+class AuditEntry(msgspec.Struct):
+    """Who changed what, when: ``actor`` is an operator's name, ``admin token`` (the shared
+    token, over the API or the dashboard) or ``cli:<user>``."""
+
+    at: int
+    actor: str
+    action: str  # end-session, operator-added, operator-revoked
+    target: str

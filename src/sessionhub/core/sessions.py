@@ -17,8 +17,9 @@ from sessionhub.core.engagement import GENESYS, NUANCE, describe
 from sessionhub.core.errors import SessionNotFoundError, StoreUnavailableError
 from sessionhub.core.leases import DatabaseLeases
 from sessionhub.core.media import media_qoe
+from sessionhub.core.operators import END_SESSION
 from sessionhub.core.origin import MOUNT, SERVER, origin_of
-from sessionhub.core.records import EventRecord, SessionRecord, SessionStateName
+from sessionhub.core.records import AuditEntry, EventRecord, SessionRecord, SessionStateName
 from sessionhub.core.timeline import Qoe
 
 log = logging.getLogger(__name__)
@@ -123,16 +124,20 @@ class SessionService:
         records = await self._leases.current(await self._store.visitor_sessions(visitor_id), now)
         return [self._view(record, now) for record in records]
 
-    async def end(self, session_id: str) -> bool:
-        """An operator ends a live session of any API; False if it had already ended.
+    async def end(self, session_id: str, *, actor: str) -> bool:
+        """An operator (``actor``: who, for the audit log) ends a live session of any API;
+        False if it had already ended.
 
         Raises ``SessionNotFoundError`` for an unknown id.
         """
-        status = await self._leases.end(session_id, None, self._clock.now_ms(), OPERATOR)
+        now = self._clock.now_ms()
+        status = await self._leases.end(session_id, None, now, OPERATOR)
         if status.state == "unknown":
             raise SessionNotFoundError(session_id)
-        if status.changed and self._on_end is not None:
-            await self._on_end([session_id])
+        if status.changed:
+            await self._store.add_audit(AuditEntry(now, actor, END_SESSION, session_id))
+            if self._on_end is not None:
+                await self._on_end([session_id])
         return status.changed
 
     async def expire_lapsed(self) -> int:

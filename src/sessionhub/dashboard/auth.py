@@ -1,5 +1,7 @@
-"""Who is looking at the dashboard: a visit opened by presenting the admin token or the viewer
-token once, kept server-side, and named by a signed, expiring cookie.
+"""Who is looking at the dashboard: a visit opened by presenting a token once (the shared admin
+or viewer token, or a person's own, ``sessionhub operators add``), kept server-side, and named
+by a signed, expiring cookie. A person's visit carries their name (the audit log says who ended
+what) and their tenant; revoking them ends it.
 
 The store keeps each visit (its role, its CSRF token for every state-changing form, its
 expiry) under the hash of a random id; the cookie holds that id, signed with itsdangerous
@@ -22,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import GuardStore
 from sessionhub.core.errors import PermissionDeniedError
+from sessionhub.core.operators import OperatorService
 from sessionhub.core.passwords import FailureThrottle
 from sessionhub.core.records import DashboardVisit
 from sessionhub.web import Request
@@ -35,11 +38,18 @@ class Visit(msgspec.Struct):
     role: Role
     csrf: str
     id: str  # what the cookie names; the store knows it by its hash
-    tenant: str | None = None  # a viewer limited to one tenant (SESSIONHUB_VIEWER_TENANT)
+    tenant: str | None = None  # a visit limited to one tenant (SESSIONHUB_VIEWER_TENANT, or
+    # the operator's own)
+    operator: str | None = None  # the person, when they signed in with their own token
 
     @property
     def may_change(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        """Who this visit's changes are by, in the audit log."""
+        return self.operator or f"{self.role} token"
 
 
 class DashboardAuth:
@@ -51,6 +61,7 @@ class DashboardAuth:
         visits: GuardStore,
         clock: Clock,
         viewer_tenant: str | None = None,
+        operators: OperatorService | None = None,
     ) -> None:
         given: list[tuple[Role, str | None]] = [("admin", admin_token), ("viewer", viewer_token)]
         self._tokens = [(role, token) for role, token in given if token]
@@ -62,31 +73,44 @@ class DashboardAuth:
         self._visits = visits
         self._clock = clock
         self._viewer_tenant = viewer_tenant
+        self._operators = operators or OperatorService(visits, clock)
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self._tokens)
+    async def enabled(self) -> bool:
+        """Whether anyone can sign in: a shared token is set, or some operator exists."""
+        return bool(self._tokens) or bool(await self._operators.all())
 
     async def log_in(self, presented: str, address: str) -> Visit | None:
         """The visit a correct token opens (kept in the store); None for a wrong one. Raises
         ``TooManyRequestsError`` once an address has tried too often."""
         role: Role | None = None
+        tenant: str | None = None
+        operator: str | None = None
 
         async def right() -> bool:
-            nonlocal role
+            nonlocal role, tenant, operator
             for candidate_role, token in self._tokens:  # compare all: the time says nothing
                 if hmac.compare_digest(presented.encode(), token.encode()):
-                    role = candidate_role
+                    role, tenant = candidate_role, self._tenant_of(candidate_role)
+            if role is None and presented:
+                person = await self._operators.find(presented)
+                if person is not None and person.role in ("admin", "viewer"):
+                    role, tenant, operator = person.role, person.tenant, person.name  # type: ignore[assignment]
             return role is not None
 
         if not await self._throttle.guard([f"dashboard:{address}"], right) or role is None:
             return None
-        visit = Visit(
-            role, secrets.token_urlsafe(24), secrets.token_urlsafe(32), self._tenant_of(role)
-        )
+        visit = Visit(role, secrets.token_urlsafe(24), secrets.token_urlsafe(32), tenant, operator)
         now = self._clock.now_ms()
         await self._visits.add_visit(
-            DashboardVisit(_hash(visit.id), visit.role, visit.csrf, now, now + MAX_AGE_S * 1000)
+            DashboardVisit(
+                _hash(visit.id),
+                visit.role,
+                visit.csrf,
+                now,
+                now + MAX_AGE_S * 1000,
+                operator=operator,
+                tenant=tenant,
+            )
         )
         return visit
 
@@ -120,6 +144,8 @@ class DashboardAuth:
         if kept is None or kept.role not in ("admin", "viewer"):
             return None
         role: Role = kept.role  # type: ignore[assignment]
+        if kept.operator is not None:  # a person's: their tenant, kept with the visit
+            return Visit(role, kept.csrf, visit_id, kept.tenant, kept.operator)
         return Visit(role, kept.csrf, visit_id, self._tenant_of(role))
 
     def _tenant_of(self, role: Role) -> str | None:

@@ -18,6 +18,7 @@ from sessionhub.core.accounts import AccountService
 from sessionhub.core.consumers import ConsumerService
 from sessionhub.core.errors import InvalidInputError, NotFoundError, SessionhubError
 from sessionhub.core.leases import PLAYBACK_APIS
+from sessionhub.core.operators import OperatorService
 from sessionhub.core.overview import SESSION_APIS, OverviewService
 from sessionhub.core.playlogs import PlayLogService
 from sessionhub.core.records import DEFAULT_TENANT
@@ -58,6 +59,7 @@ class Services(Protocol):
     playlogs: PlayLogService
     consumers: ConsumerService
     overview: OverviewService
+    operators: OperatorService
 
 
 def _static_files() -> dict[str, tuple[bytes, bytes, str]]:
@@ -125,7 +127,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         return dict(parse_qsl(request.body.decode("utf-8", "replace")))
 
     async def home(request: Request) -> Response:
-        if not auth.enabled:
+        if not await auth.enabled():
             return page("off.html", None, 403)
         visit = await auth.visit(request)
         if visit is not None:
@@ -133,7 +135,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         return page("login.html", None, message=None)
 
     async def log_in(request: Request) -> Response:
-        if not auth.enabled:
+        if not await auth.enabled():
             return page("off.html", None, 403)
         visit = await auth.log_in(form(request).get("token", ""), client_address(request) or "?")
         if visit is None:  # the form again (200: a page to show, not a challenge to answer)
@@ -207,7 +209,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
     async def end_session(request: Request, visit: Visit) -> Response:
         fields = form(request)
         DashboardAuth.check_change(visit, fields)
-        await services.sessions.end(request.params["session_id"])
+        await services.sessions.end(request.params["session_id"], actor=visit.actor)
         back = fields.get("back", "")
         return redirect(back if back.startswith(f"{PREFIX}/") else f"{PREFIX}/sessions")
 
@@ -256,6 +258,14 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
             for s in sessions
         ]
         return page("visitor.html", visit, v=detail, spans=script_json(spans))
+
+    async def audit(request: Request, visit: Visit) -> Response:
+        """Who ended what, and who was let in or out: every tenant's, so not for a visit
+        limited to one."""
+        DashboardAuth.check_everything(visit)
+        entries = await services.operators.audit(200)
+        people = await services.operators.all()
+        return page("audit.html", visit, entries=entries, people=people)
 
     async def play_logs(request: Request, visit: Visit) -> Response:
         DashboardAuth.check_everything(visit)
@@ -331,6 +341,7 @@ def mount(services: Services, auth: DashboardAuth, snapshots: LiveSnapshots) -> 
         route("GET", "/admin/visitors", signed_in(visitor_search)),
         route("GET", "/admin/visitors/{visitor_id}", signed_in(visitor_page)),
         route("GET", "/admin/playlogs", signed_in(play_logs)),
+        route("GET", "/admin/audit", signed_in(audit)),
         route("GET", "/admin/playlogs/report", signed_in(play_log_report)),
         route("GET", "/admin/static/{name}", static),
         route("GET", "/admin/static/{folder}/{name}", static),

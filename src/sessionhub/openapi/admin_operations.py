@@ -198,6 +198,15 @@ def admin_operations() -> list[Operation]:
         ),
         Operation(
             "GET",
+            "/admin/api/audit",
+            "The audit log, newest first: who ended which session, who was given or lost a"
+            " dashboard login",
+            ADMIN,
+            query=(("limit", False, int),),
+            answer=admin_routes.AuditLog,
+        ),
+        Operation(
+            "GET",
             "/metrics",
             "Prometheus metrics (the admin or the viewer token)",
             ADMIN,
