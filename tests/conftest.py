@@ -170,6 +170,15 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHu
 
 
 @pytest.fixture
+async def second_instance(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
+    """Another app on the same database (and Redis): a second worker or instance."""
+    hub = SessionHub(settings, clock=clock)
+    await hub.startup(sweep=False)
+    yield hub
+    await hub.shutdown()
+
+
+@pytest.fixture
 async def client(app: SessionHub) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sessionhub.test") as c:

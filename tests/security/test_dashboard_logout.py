@@ -5,15 +5,11 @@ instance (issue 20, item 6)."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from sessionhub.app import SessionHub
-from sessionhub.core.clock import ManualClock
-from sessionhub.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.dashboard.test_pages import log_in
 from tests.dialects.adobe.payloads import start
@@ -25,14 +21,6 @@ COOKIE = "sessionhub_dashboard"
 def browser_for(app: SessionHub) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app)
     return httpx.AsyncClient(transport=transport, base_url="http://sessionhub.test")
-
-
-@pytest.fixture
-async def second_instance(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
-    hub = SessionHub(settings, clock=clock)
-    await hub.startup(sweep=False)
-    yield hub
-    await hub.shutdown()
 
 
 async def test_a_copied_cookie_is_dead_after_logout_on_every_instance(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,7 +14,6 @@ import pytest
 from sessionhub.app import SessionHub
 from sessionhub.core import passwords
 from sessionhub.core.clock import ManualClock
-from sessionhub.settings import Settings
 from tests.dialects.nagra.tenant import Tenant
 from tests.dialects.nagra.test_routes import error_of
 
@@ -58,15 +56,6 @@ async def test_a_thousand_concurrent_guesses_check_no_more_than_the_limit(
     assert all(error_of(a)["errorCode"] == "SRM-0003" for a in checked)
     assert answers[-1].status_code == 429
     assert error_of(answers[-1])["errorCode"] == "SRM-0018"
-
-
-@pytest.fixture
-async def second_instance(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
-    """Another app on the same database (and Redis): a second worker or instance."""
-    hub = SessionHub(settings, clock=clock)
-    await hub.startup(sweep=False)
-    yield hub
-    await hub.shutdown()
 
 
 async def test_the_limit_is_shared_by_every_worker_and_instance(
