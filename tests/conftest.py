@@ -161,21 +161,24 @@ def settings(configuration: dict[str, str]) -> Settings:
     return Settings.from_env({}, admin_token=ADMIN_TOKEN, **configuration)
 
 
-@pytest.fixture
-async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
+async def started_hub(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
     hub = SessionHub(settings, clock=clock)
     await hub.startup(sweep=False)
     yield hub
     await hub.shutdown()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
+    async for hub in started_hub(settings, clock):
+        yield hub
 
 
 @pytest.fixture
 async def second_instance(settings: Settings, clock: ManualClock) -> AsyncIterator[SessionHub]:
     """Another app on the same database (and Redis): a second worker or instance."""
-    hub = SessionHub(settings, clock=clock)
-    await hub.startup(sweep=False)
-    yield hub
-    await hub.shutdown()
+    async for hub in started_hub(settings, clock):
+        yield hub
 
 
 @pytest.fixture

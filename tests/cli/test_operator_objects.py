@@ -37,22 +37,26 @@ def refused(*args: str) -> str:
     return result.output
 
 
-def admin_get(database: str, path: str) -> Any:
-    async def get() -> Any:
+def on_server(database: str, path: str, method: str = "GET", **request: Any) -> httpx.Response:
+    """One request to an app on ``database``, through the real ASGI interface."""
+
+    async def send() -> httpx.Response:
         hub = SessionHub(Settings.from_env({}, database_url=database, admin_token=ADMIN_TOKEN))
         await hub.startup(sweep=False)
         try:
             transport = httpx.ASGITransport(app=hub)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                response = await client.get(
-                    path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-                )
-                assert response.status_code == 200, response.text
-                return response.json()
+                return await client.request(method, path, **request)
         finally:
             await hub.shutdown()
 
-    return asyncio.run(get())
+    return asyncio.run(send())
+
+
+def admin_get(database: str, path: str) -> Any:
+    response = on_server(database, path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def test_clients_are_listed_shown_and_disabled(database: str) -> None:
@@ -118,18 +122,7 @@ def test_accounts_and_visitors_print_the_admin_apis_shapes(database: str) -> Non
     )
     assert json.loads(cli("content", "list", "--json")) == admin_get(database, "/admin/api/content")
 
-    async def a_visitor() -> str:
-        hub = SessionHub(Settings.from_env({}, database_url=database))
-        await hub.startup(sweep=False)
-        try:
-            transport = httpx.ASGITransport(app=hub)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                await client.put("/sessions/new", headers={"gkc_customerId": "CRM-42"})
-        finally:
-            await hub.shutdown()
-        return "CRM-42"
-
-    asyncio.run(a_visitor())
+    on_server(database, "/sessions/new", "PUT", headers={"gkc_customerId": "CRM-42"})
     shown = json.loads(cli("visitors", "show", "--kind", "customer", "--value", "CRM-42"))
     assert shown == admin_get(database, "/admin/api/visitors?kind=customer&value=CRM-42")
     assert shown["identities"] == [{"kind": "customer", "value": "CRM-42"}]
@@ -146,18 +139,8 @@ def test_operators_and_the_audit_log_by_cli(database: str) -> None:
     assert [(p["name"], p["role"], p["revoked_at"]) for p in listed] == [("alice", "admin", None)]
     assert printed not in cli("operators", "list") and "token_hash" not in str(listed)
 
-    async def a_session() -> str:
-        hub = SessionHub(Settings.from_env({}, database_url=database))
-        await hub.startup(sweep=False)
-        try:
-            transport = httpx.ASGITransport(app=hub)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                new = await client.put("/sessions/new")
-                return f"genesys:{new.json()['sessionId']}"
-        finally:
-            await hub.shutdown()
-
-    sid = asyncio.run(a_session())
+    new = on_server(database, "/sessions/new", "PUT")
+    sid = f"genesys:{new.json()['sessionId']}"
     cli("sessions", "end", sid)
     cli("operators", "revoke", "alice")
     assert "No operator alice" in refused("operators", "revoke", "alice")

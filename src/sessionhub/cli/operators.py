@@ -44,7 +44,7 @@ def add_operator(name: str, role: str, tenant: str | None) -> None:
 def list_operators(as_json: bool) -> None:
     """List operators (tokens never print)."""
     found = [
-        {k: v for k, v in _fields(person).items() if k != "token_hash"}
+        {k: v for k, v in msgspec.structs.asdict(person).items() if k != "token_hash"}
         for person in _operators(lambda service: service.all())
     ]
     listing(
@@ -84,10 +84,6 @@ def audit(limit: int, as_json: bool) -> None:
         ("WHEN (UTC)", "WHO", "WHAT", "OF"),
         [(utc_time(e.at), e.actor, e.action, e.target) for e in entries],
     )
-
-
-def _fields(person: Any) -> dict[str, Any]:
-    return msgspec.structs.asdict(person)
 
 
 def _operators(work: Any) -> Any:
