@@ -57,31 +57,60 @@ def wrk(url: str, script: str, duration: int, *args: str, pid: int) -> dict[str,
         args = (*args, str(next(_runs) * ROUNDS_PER_RUN))
     if args:
         command += ["--", *args]
-    cpu_before = cpu_seconds(pid)
+    cpu_before, roles_before = cpu_seconds(pid), backend_cpu_seconds()
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     cpu = cpu_seconds(pid) - cpu_before
+    roles_after = backend_cpu_seconds()
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["cpu_us"] = cpu * 1e6 / max(result["requests"], 1)
+    requests = max(result["requests"], 1)
+    result["cpu_us"] = cpu * 1e6 / requests
+    # What each backend server spent per request, from the same reading of /proc.
+    for role, seconds in roles_after.items():
+        result[f"{role}_cpu_us"] = (seconds - roles_before.get(role, 0.0)) * 1e6 / requests
     return result
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and all its descendants, from /proc."""
+# Backend servers by the command name /proc gives their processes.
+BACKEND_COMMANDS = {"postgres": "postgresql", "redis-server": "redis"}
+
+
+def processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command name, user + system CPU seconds) of every process."""
     ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue  # gone meanwhile
         # The command name may hold spaces: the fields after its closing parenthesis.
+        name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        child = int(stat.parent.name)
-        parents[child] = int(fields[1])
-        times[child] = (int(fields[11]) + int(fields[12])) / ticks
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        found.append((int(stat.parent.name), int(fields[1]), name, seconds))
+    return found
+
+
+def backend_cpu_seconds() -> dict[str, float]:
+    """CPU seconds of every PostgreSQL and Redis server process on the machine (the bench
+    assumes nothing else loads them meanwhile)."""
+    roles = dict.fromkeys(BACKEND_COMMANDS.values(), 0.0)
+    for _, _, name, seconds in processes():
+        role = BACKEND_COMMANDS.get(name)
+        if role is not None:
+            roles[role] += seconds
+    return roles
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for child, parent, _, seconds in processes():
+        parents[child] = parent
+        times[child] = seconds
     tree = {pid}
     grew = True
     while grew:
@@ -321,21 +350,30 @@ def main() -> None:
     if playlog_results:
         print_playlogs(playlog_results)
     print(
-        f"{'scenario':<14}{'server':<12}{'req/s':>10}{'cpu µs':>8}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'non-2xx':>9}{'errors':>8}{'timeouts':>9}{'ratio':>8}"
+        f"{'scenario':<14}{'server':<12}{'req/s':>10}{'cpu µs':>8}{'pg µs':>7}{'redis µs':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'timeouts':>9}{'ratio':>8}"
     )
     for name, pair in results.items():
         for server_name, r in pair.items():
             ratio = r["rps"] / pair["floor"]["rps"]
             print(
                 f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['cpu_us']:>8.0f}"
+                f"{r.get('postgresql_cpu_us', 0):>7.0f}{r.get('redis_cpu_us', 0):>9.1f}"
                 f"{r['p50_us'] / 1000:>9.2f}{r['p99_us'] / 1000:>9.2f}{r['non2xx']:>9.0f}"
                 f"{r['errors']:>8.0f}{r.get('timeouts', 0):>9.0f}{ratio:>8.2f}"
             )
     out = BENCH / "out"
     out.mkdir(exist_ok=True)
+    command = " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
     (out / "results.json").write_text(
-        json.dumps({**results, "playlogs": playlog_results}, indent=2)
+        json.dumps(
+            {
+                **results,
+                "playlogs": playlog_results,
+                "meta": {"command": command, "workers": options.workers},
+            },
+            indent=2,
+        )
     )
 
 

@@ -55,6 +55,13 @@ from sessionhub.stores.sqlite_batch import (
     try_begin,
     unavailable,
 )
+from sessionhub.stores.sqlite_hot import (
+    HOT_SESSIONS,
+    HotBatch,
+    HotStates,
+    HotWrite,
+    lock_and_load,
+)
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
 from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
 from sessionhub.stores.stats_queries import StatsQueries
@@ -75,7 +82,7 @@ _END_LAPSED = (
     "UPDATE sessions SET state = 'ended', ended_at = expires_at, end_reason = expiry_reason"
     " WHERE state = 'active' AND expires_at <= ? AND id IN (SELECT id FROM sessions"
     " WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?)"
-    " RETURNING api, end_reason, ended_at"
+    " RETURNING api, end_reason, ended_at, id"
 )
 
 
@@ -149,10 +156,18 @@ class SQLiteSessionStore(
     GuardQueries,
     Store,
 ):
-    def __init__(self, path: str, *, synchronous: str = "full", max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        synchronous: str = "full",
+        max_batch: int = 256,
+        hot_sessions: int = HOT_SESSIONS,
+    ) -> None:
         self.path = path
         self.synchronous = synchronous
         self._max_batch = max_batch
+        self._hot = HotStates(hot_sessions)
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -181,6 +196,7 @@ class SQLiteSessionStore(
     async def close(self) -> None:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
+        self._hot.clear()
         for executor, conn in ((self._writer, self._write_conn), (self._reader, self._read_conn)):
             if executor is not None and conn is not None:
                 await asyncio.get_running_loop().run_in_executor(executor, conn.close)
@@ -240,6 +256,7 @@ class SQLiteSessionStore(
                 )
             ]
             decision = decide(live)
+            self._hot.forget(session_id for session_id, _ in decision.end)
             conn.executemany(
                 "UPDATE sessions SET state = 'ended', ended_at = ?, end_reason = ?,"
                 " expires_at = NULL WHERE id = ?",
@@ -275,11 +292,14 @@ class SQLiteSessionStore(
         # One turn of the loop first, so requests that arrived together share the first commit.
         await asyncio.sleep(0)
         while self._pending:
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
+            batch = self._take_run()
+            ops = [op for op, _ in batch]
             try:
                 with metrics.group_commit("sqlite", len(batch)):
-                    outcomes = await self._run_batch([op for op, _ in batch])
+                    if isinstance(ops[0], HotWrite):
+                        outcomes = await self._run_hot(ops)  # type: ignore[arg-type]
+                    else:
+                        outcomes = await self._run_batch(ops)
             except BaseException as error:  # the connection itself failed: fail the batch
                 outcomes = [(False, unavailable(error))] * len(batch)
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -291,6 +311,62 @@ class SQLiteSessionStore(
                     future.set_exception(value)
             # Let the answered requests go out before the next batch holds the loop.
             await asyncio.sleep(0)
+
+    def _take_run(self) -> list[tuple[Write, asyncio.Future[Any]]]:
+        """The oldest writes of one kind (hot or plain), in arrival order, at most
+        ``max_batch``: a plain write may touch any session, so hot writes never pass it."""
+        pending = self._pending
+        hot = isinstance(pending[0][0], HotWrite)
+        end = 1
+        limit = min(len(pending), self._max_batch)
+        while end < limit and isinstance(pending[end][0], HotWrite) == hot:
+            end += 1
+        batch = pending[:end]
+        del pending[:end]
+        return batch
+
+    async def _run_hot(self, ops: list[HotWrite]) -> list[tuple[bool, Any]]:
+        """A batch of hot writes (see ``sqlite_hot``): at most two trips to the writer thread,
+        one to take the lock and read what memory lacks, one to write and commit; the updaters
+        run here in between, on the states kept in memory."""
+        loop = asyncio.get_running_loop()
+        conn = self._write_conn
+        assert conn is not None
+        hot = self._hot
+        batch = HotBatch(ops, hot)
+        try:
+            loaded: dict[str, Any] = {}
+            if batch.session_ids:
+                version, foreign, loaded = await loop.run_in_executor(
+                    self._writer,
+                    lock_and_load,
+                    conn,
+                    batch.session_ids,
+                    batch.missing,
+                    hot.data_version,
+                )
+                if foreign:  # another connection committed: what memory holds may be stale
+                    hot.clear()
+                    hot.data_version = version
+            outcomes = batch.plan(hot, loaded)
+            results = await loop.run_in_executor(
+                self._writer, batch.write_rows, conn, not batch.session_ids
+            )
+        except Exception as error:
+            log.warning(
+                "SQLite write batch of %d failed (%r); retrying each alone", len(ops), error
+            )
+            hot.clear()
+            await loop.run_in_executor(self._writer, rollback, conn)
+            alone: list[Write] = list(ops)
+            return await loop.run_in_executor(self._writer, self._run_each_alone, alone, conn)
+        for sid, live in loaded.items():
+            hot.remember(sid, live)
+        for sid, live in batch.lives.items():
+            hot.remember(sid, live)
+        for (index, _), value in zip(batch.thread_writes, results, strict=True):
+            outcomes[index] = (True, value)
+        return outcomes
 
     async def _run_batch(self, ops: list[Write]) -> list[tuple[bool, Any]]:
         """All writes in one transaction; if one fails at the SQL level, each alone.
@@ -407,6 +483,7 @@ class SQLiteSessionStore(
 
     async def end_sessions(self, ends: Sequence[tuple[str, int, str]]) -> int:
         def end(conn: sqlite3.Connection) -> list[Any]:
+            self._hot.forget(sid for sid, _, _ in ends)
             # One statement a row (executemany cannot return rows): what it ended, for metrics.
             ended = (conn.execute(_END, (at, reason, sid)).fetchone() for sid, at, reason in ends)
             return [row for row in ended if row is not None]
@@ -417,9 +494,12 @@ class SQLiteSessionStore(
 
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         # Under the batch's write lock: no other process can end or renew a row meanwhile.
-        written: list[Any] = await self._write(
-            lambda conn: conn.execute(_END_LAPSED, (now_ms, now_ms, limit)).fetchall()
-        )
+        def end_lapsed(conn: sqlite3.Connection) -> list[Any]:
+            rows = conn.execute(_END_LAPSED, (now_ms, now_ms, limit)).fetchall()
+            self._hot.forget(row[3] for row in rows)
+            return [row[:3] for row in rows]
+
+        written: list[Any] = await self._write(end_lapsed)
         metrics.ends_written(written)
         return len(written)
 

@@ -1,0 +1,230 @@
+"""The SQLite store's hot path: live states kept in memory, writes sent as rows to the writer.
+
+Pings, keep-alives, engagement events, new sessions and play logs are the traffic; each is a
+small change to one session's live state (or a new row). The serving process is the file's
+usual writer, so it keeps each live session's ``LiveState`` as last committed (``HotStates``);
+an update runs its updater against that copy on the event loop and leaves behind rows to write.
+No SQL statement runs on the loop for them: the writer thread takes the write lock, writes a
+whole batch as a few multi-row statements and commits (``synchronous=FULL``), and only then are
+the callers answered.
+
+Why multi-row statements and not ``executemany``: Python's ``sqlite3`` lets go of the GIL for
+every row's step and must take it back from the busy event loop before binding the next row
+(measured on a thread beside a busy loop: ~6 ms a row with ``executemany``, ~40 µs a row with
+one statement for 256 rows). One statement a table per batch hands the GIL over a few times
+per batch instead of a few times per row.
+
+Other writers (the CLI, a second process on the file) are noticed through ``PRAGMA
+data_version``, read under the write lock before a batch is planned: when another connection
+has committed since this process last looked, every state kept in memory is dropped and the
+batch's sessions are read again, within the same lock, so the batch is planned on the truth.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sessionhub.core.records import LiveState
+from sessionhub.stores.rows import LIVE_COLUMNS, event_row
+from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks, rollback
+from sessionhub.stores.sqlite_visitors import link_visitor
+
+# Live states kept by default: at ~300-450 B each (bench/RESULTS.md) about 100 MB at most; a
+# session past the bound is read from the file again on its next write.
+HOT_SESSIONS = 250_000
+# Rows per multi-row statement: far below SQLite's 32,766 bound variables at 14 columns.
+CHUNK = 256
+_LIVE_ARITY = 7  # id, state, ended_at, end_reason, expires_at, expiry_reason, data
+_EVENT_ARITY = 6
+
+
+class ThreadWrite:
+    """A write of a few statements that runs on the writer thread inside a hot batch (play logs:
+    one multi-row insert). Called with the connection like any plain write."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, run: Callable[[sqlite3.Connection], Any]) -> None:
+        self.run = run
+
+    def __call__(self, conn: sqlite3.Connection) -> Any:
+        return self.run(conn)
+
+
+HotWrite = Update | ThreadWrite
+
+
+class HotStates:
+    """The live state of each session as this process last committed or read it under the
+    write lock, for at most ``limit`` sessions (the least recently written go first).
+
+    ``data_version`` is the write connection's ``PRAGMA data_version`` when the states were
+    last known to be the file's: another connection's commit changes it.
+    """
+
+    def __init__(self, limit: int = HOT_SESSIONS) -> None:
+        self.limit = limit
+        self.data_version: int | None = None
+        self._states: dict[str, LiveState] = {}
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._states
+
+    def get(self, session_id: str) -> LiveState | None:
+        return self._states.get(session_id)
+
+    def remember(self, session_id: str, live: LiveState) -> None:
+        states = self._states
+        states.pop(session_id, None)  # to the young end: dicts keep insertion order
+        if live.state == "ended":
+            return  # an ended session is rarely written again: no room spent on it
+        states[session_id] = live
+        if len(states) > self.limit:
+            del states[next(iter(states))]
+
+    def forget(self, session_ids: Iterable[str]) -> None:
+        for session_id in session_ids:
+            self._states.pop(session_id, None)
+
+    def clear(self) -> None:
+        self._states.clear()
+        self.data_version = None
+
+
+def load_lives(conn: sqlite3.Connection, session_ids: Sequence[str]) -> dict[str, LiveState]:
+    """The stored live states of those sessions that exist, 500 ids a statement."""
+    found: dict[str, LiveState] = {}
+    for start in range(0, len(session_ids), 500):
+        chunk = session_ids[start : start + 500]
+        rows = conn.execute(
+            f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id IN ({marks(len(chunk))})", chunk
+        )
+        for row in rows:
+            found[row[0]] = LiveState(*row[1:])
+    return found
+
+
+def lock_and_load(
+    conn: sqlite3.Connection, session_ids: list[str], missing: list[str], seen: int | None
+) -> tuple[int, bool, dict[str, LiveState]]:
+    """Writer thread: take the write lock (waiting for another process if need be) and read
+    what the batch needs. Returns the data version, whether another connection has committed
+    since ``seen`` (then every id was read, not just ``missing``), and the states read. The
+    transaction stays open for ``write_rows``."""
+    begin_waiting(conn)
+    try:
+        version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+        foreign = version != seen
+        return version, foreign, load_lives(conn, session_ids if foreign else missing)
+    except BaseException:
+        rollback(conn)
+        raise
+
+
+@functools.cache
+def _update_lives_sql(rows: int) -> str:
+    values = ", ".join([f"({marks(_LIVE_ARITY)})"] * rows)
+    return (
+        "UPDATE sessions SET state = v.column2, ended_at = v.column3, end_reason = v.column4,"
+        " expires_at = v.column5, expiry_reason = v.column6, data = v.column7"
+        f" FROM (VALUES {values}) AS v WHERE sessions.id = v.column1"
+    )
+
+
+@functools.cache
+def _insert_events_sql(rows: int) -> str:
+    values = ", ".join([f"({marks(_EVENT_ARITY)})"] * rows)
+    return (
+        "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
+        f" VALUES {values}"
+    )
+
+
+def insert_rows(
+    conn: sqlite3.Connection, sql_for: Callable[[int], str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``rows`` in statements of ``CHUNK`` rows each (``sql_for(n)``: the statement for n)."""
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        conn.execute(sql_for(len(chunk)), [value for row in chunk for value in row])
+
+
+class HotBatch:
+    """One batch of hot writes: planned on the loop against the kept states, written by
+    ``write_rows`` on the writer thread."""
+
+    def __init__(self, ops: list[HotWrite], hot: HotStates) -> None:
+        self.ops = ops
+        self.session_ids = list(
+            dict.fromkeys(op.session_id for op in ops if isinstance(op, Update))
+        )
+        self.missing = [sid for sid in self.session_ids if sid not in hot]
+        self.lives: dict[str, LiveState] = {}  # what the batch's updates decided
+        self.events: list[tuple[Any, ...]] = []
+        self.links: list[tuple[str, Any, Any, int]] = []  # visitor work, in arrival order
+        self.thread_writes: list[tuple[int, ThreadWrite]] = []
+
+    def plan(self, hot: HotStates, loaded: dict[str, LiveState]) -> list[tuple[bool, Any]]:
+        """Run the updaters in arrival order; returns each write's outcome (a thread write's
+        is filled in by ``write_rows``). An updater's error is its result, as in
+        ``apply_batch``."""
+        lives = self.lives
+        outcomes: list[tuple[bool, Any]] = []
+        for index, op in enumerate(self.ops):
+            if not isinstance(op, Update):
+                self.thread_writes.append((index, op))
+                outcomes.append((True, None))
+                continue
+            sid = op.session_id
+            current = lives.get(sid) or loaded.get(sid) or hot.get(sid)
+            try:
+                change = op.updater(current)
+            except Exception as error:
+                outcomes.append((False, error))
+                continue
+            if change.live is not None:
+                lives[sid] = change.live
+            if change.events:
+                self.events.extend(event_row(event) for event in change.events)
+            if change.identities or change.visitor_change is not None:
+                self.links.append((sid, change.identities, change.visitor_change, change.at_ms))
+            outcomes.append((True, change.result))
+        return outcomes
+
+    def write_rows(self, conn: sqlite3.Connection, begin: bool) -> list[Any]:
+        """Writer thread: write the plan and commit; the thread writes' results, in order.
+        On any failure nothing of the batch stays (rolled back) and the error propagates."""
+        if begin:
+            begin_waiting(conn)
+        try:
+            insert_rows(conn, _insert_events_sql, self.events)
+            insert_rows(
+                conn,
+                _update_lives_sql,
+                [(sid, *_live_values(live)) for sid, live in self.lives.items()],
+            )
+            for sid, identities, change, at_ms in self.links:
+                link_visitor(conn, sid, identities, change, at_ms)
+            results = [op.run(conn) for _, op in self.thread_writes]
+            conn.execute("COMMIT")
+            return results
+        except BaseException:
+            rollback(conn)
+            raise
+
+
+def _live_values(live: LiveState) -> tuple[Any, ...]:
+    return (
+        live.state,
+        live.ended_at,
+        live.end_reason,
+        live.expires_at,
+        live.expiry_reason,
+        live.data,
+    )
