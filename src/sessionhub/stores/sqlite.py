@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -60,6 +61,7 @@ from sessionhub.stores.sqlite_hot import (
     HotBatch,
     HotStates,
     HotWrite,
+    WriterState,
     lock_and_load,
 )
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
@@ -168,6 +170,10 @@ class SQLiteSessionStore(
         self.synchronous = synchronous
         self._max_batch = max_batch
         self._hot = HotStates(hot_sessions)
+        # Optimistic hot batches handed to the writer and not yet answered, oldest first.
+        self._in_flight: list[asyncio.Task[None]] = []
+        self._epoch = 0  # bumped when a batch fails: what was planned before may rest on it
+        self._writer_state = WriterState()
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -291,9 +297,19 @@ class SQLiteSessionStore(
     async def _flush(self) -> None:
         # One turn of the loop first, so requests that arrived together share the first commit.
         await asyncio.sleep(0)
-        while self._pending:
+        while self._pending or self._in_flight:
+            if not self._pending:
+                await self._in_flight[0]
+                continue
             batch = self._take_run()
             ops = [op for op, _ in batch]
+            if isinstance(ops[0], HotWrite):
+                planned = self._plan_optimistic(ops)  # type: ignore[arg-type]
+                if planned is not None:
+                    await self._send_optimistic(batch, planned)
+                    await asyncio.sleep(0)  # let requests in before planning the next batch
+                    continue
+            await self._drain()  # the ways below start from what is on disk
             try:
                 with metrics.group_commit("sqlite", len(batch)):
                     if isinstance(ops[0], HotWrite):
@@ -302,15 +318,90 @@ class SQLiteSessionStore(
                         outcomes = await self._run_batch(ops)
             except BaseException as error:  # the connection itself failed: fail the batch
                 outcomes = [(False, unavailable(error))] * len(batch)
-            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue  # the caller went away; the write stands regardless
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            _answer(batch, outcomes)
             # Let the answered requests go out before the next batch holds the loop.
             await asyncio.sleep(0)
+
+    async def _drain(self) -> None:
+        while self._in_flight:
+            await self._in_flight[0]
+
+    def _plan_optimistic(self, ops: list[HotWrite]) -> HotBatch | None:
+        """The batch planned on the states in memory, which become its states at once (the
+        next batch plans on them); None when memory lacks a session or is not known good."""
+        hot = self._hot
+        if hot.data_version is None:
+            return None
+        batch = HotBatch(ops, hot, self._epoch)
+        if batch.missing:
+            return None
+        batch.plan(hot, {})
+        for sid, live in batch.lives.items():
+            hot.remember(sid, live)
+        return batch
+
+    async def _send_optimistic(
+        self, batch: list[tuple[Write, asyncio.Future[Any]]], planned: HotBatch
+    ) -> None:
+        """Hand a planned batch to the writer thread (in plan order: one thread, first in first
+        out) and answer it when it lands; at most two in flight."""
+        if len(self._in_flight) >= 2:
+            await self._in_flight[0]
+        loop = asyncio.get_running_loop()
+        conn = self._write_conn
+        assert conn is not None
+        written = loop.run_in_executor(
+            self._writer, planned.write_optimistic, conn, self._writer_state
+        )
+        self._in_flight.append(loop.create_task(self._land_optimistic(batch, planned, written)))
+
+    async def _land_optimistic(
+        self,
+        batch: list[tuple[Write, asyncio.Future[Any]]],
+        planned: HotBatch,
+        written: asyncio.Future[list[Any] | None],
+    ) -> None:
+        try:
+            await self._land(batch, planned, written)
+        finally:
+            # Off the list before the task is done: awaiting a done task does not yield, so a
+            # done task still listed would keep ``_drain`` spinning.
+            self._in_flight.remove(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _land(
+        self,
+        batch: list[tuple[Write, asyncio.Future[Any]]],
+        planned: HotBatch,
+        written: asyncio.Future[list[Any] | None],
+    ) -> None:
+        began = time.perf_counter()
+        try:
+            results = await written
+        except Exception as error:
+            log.warning(
+                "SQLite write batch of %d failed (%r); retrying each alone", len(batch), error
+            )
+            results = None
+        if results is None:  # it wrote nothing: memory may be untrue, run each from the file
+            if self._epoch == planned.epoch:
+                self._epoch += 1
+                self._hot.clear()
+            ops: list[Write] = [op for op, _ in batch]
+            conn = self._write_conn
+            assert conn is not None
+            try:
+                outcomes = await asyncio.get_running_loop().run_in_executor(
+                    self._writer, self._run_each_alone, ops, conn
+                )
+            except BaseException as error:
+                outcomes = [(False, unavailable(error))] * len(batch)
+        else:
+            outcomes = planned.outcomes
+            for (index, _), value in zip(planned.thread_writes, results, strict=True):
+                outcomes[index] = (True, value)
+            self._hot.trim()
+        metrics.group_commit_took("sqlite", len(batch), time.perf_counter() - began)
+        _answer(batch, outcomes)
 
     def _take_run(self) -> list[tuple[Write, asyncio.Future[Any]]]:
         """The oldest writes of one kind (hot or plain), in arrival order, at most
@@ -364,6 +455,7 @@ class SQLiteSessionStore(
             hot.remember(sid, live)
         for sid, live in batch.lives.items():
             hot.remember(sid, live)
+        hot.trim()
         for (index, _), value in zip(batch.thread_writes, results, strict=True):
             outcomes[index] = (True, value)
         return outcomes
@@ -512,3 +604,15 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [row[0] for row in rows]
+
+
+def _answer(
+    batch: list[tuple[Write, asyncio.Future[Any]]], outcomes: list[tuple[bool, Any]]
+) -> None:
+    for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+        if future.done():
+            continue  # the caller went away; the write stands regardless
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

@@ -14,10 +14,23 @@ every row's step and must take it back from the busy event loop before binding t
 one statement for 256 rows). One statement a table per batch hands the GIL over a few times
 per batch instead of a few times per row.
 
+Two ways a batch goes (``SQLiteSessionStore._flush``):
+
+- *Optimistic*, when memory holds every session the batch touches: the batch is planned at once
+  and handed to the writer thread, which takes the lock, checks that no other connection has
+  committed since memory was last known good, writes and commits: one trip. The next batch is
+  planned while this one commits, on the states this one will leave (two batches in flight), so
+  the loop and the writer work side by side instead of taking turns.
+- *Locked*, otherwise (a session memory lacks, or memory is not known good): once nothing is in
+  flight, the writer thread takes the lock and reads what is missing, the loop plans, the
+  writer writes and commits: two trips, with the lock held in between.
+
 Other writers (the CLI, a second process on the file) are noticed through ``PRAGMA
-data_version``, read under the write lock before a batch is planned: when another connection
-has committed since this process last looked, every state kept in memory is dropped and the
-batch's sessions are read again, within the same lock, so the batch is planned on the truth.
+data_version``, read under the write lock: when another connection has committed since memory
+was last known good, an optimistic batch writes nothing and is run again write by write from
+the file, every state kept in memory is dropped, and the next batch goes the locked way, which
+reads its sessions again under the lock. A batch planned on one that then failed is refused
+the same way (``WriterState``): nothing is ever written on top of a write that did not land.
 """
 
 from __future__ import annotations
@@ -82,10 +95,15 @@ class HotStates:
     def remember(self, session_id: str, live: LiveState) -> None:
         states = self._states
         states.pop(session_id, None)  # to the young end: dicts keep insertion order
-        if live.state == "ended":
-            return  # an ended session is rarely written again: no room spent on it
-        states[session_id] = live
-        if len(states) > self.limit:
+        if live.state != "ended":  # an ended session is rarely written again: no room for it
+            states[session_id] = live
+
+    def trim(self) -> None:
+        """Forget the least recently written beyond ``limit`` (after a commit, not while a
+        batch is planned). Safe at any time: a session memory lacks goes the locked way,
+        which first waits for every batch in flight and then reads it from the file."""
+        states = self._states
+        while len(states) > self.limit:
             del states[next(iter(states))]
 
     def forget(self, session_ids: Iterable[str]) -> None:
@@ -155,12 +173,25 @@ def insert_rows(
         conn.execute(sql_for(len(chunk)), [value for row in chunk for value in row])
 
 
+class WriterState:
+    """What the writer thread knows that the loop may not know yet: the newest epoch of which a
+    batch failed. A batch planned in that epoch or before may rest on that batch's states."""
+
+    __slots__ = ("poisoned",)
+
+    def __init__(self) -> None:
+        self.poisoned = -1
+
+
 class HotBatch:
     """One batch of hot writes: planned on the loop against the kept states, written by
-    ``write_rows`` on the writer thread."""
+    ``write_rows`` (locked) or ``write_optimistic`` on the writer thread."""
 
-    def __init__(self, ops: list[HotWrite], hot: HotStates) -> None:
+    def __init__(self, ops: list[HotWrite], hot: HotStates, epoch: int = 0) -> None:
         self.ops = ops
+        self.epoch = epoch
+        self.expected_version = hot.data_version
+        self.outcomes: list[tuple[bool, Any]] = []
         self.session_ids = list(
             dict.fromkeys(op.session_id for op in ops if isinstance(op, Update))
         )
@@ -183,6 +214,7 @@ class HotBatch:
                 continue
             sid = op.session_id
             current = lives.get(sid) or loaded.get(sid) or hot.get(sid)
+            # (LiveState is never falsy: "or" only skips the absent.)
             try:
                 change = op.updater(current)
             except Exception as error:
@@ -195,7 +227,27 @@ class HotBatch:
             if change.identities or change.visitor_change is not None:
                 self.links.append((sid, change.identities, change.visitor_change, change.at_ms))
             outcomes.append((True, change.result))
+        self.outcomes = outcomes
         return outcomes
+
+    def write_optimistic(self, conn: sqlite3.Connection, writer: WriterState) -> list[Any] | None:
+        """Writer thread: take the lock and write the plan, unless it may rest on something
+        untrue: a batch of this epoch or before failed, or another connection has committed
+        since memory was last known good. Then nothing is written and the answer is None (run
+        the writes again from the file). A failure poisons this epoch and propagates."""
+        if self.epoch <= writer.poisoned:
+            return None
+        begin_waiting(conn)
+        try:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self.expected_version:
+                rollback(conn)
+                writer.poisoned = self.epoch
+                return None
+            return self.write_rows(conn, begin=False)
+        except BaseException:
+            writer.poisoned = self.epoch
+            raise
 
     def write_rows(self, conn: sqlite3.Connection, begin: bool) -> list[Any]:
         """Writer thread: write the plan and commit; the thread writes' results, in order.
