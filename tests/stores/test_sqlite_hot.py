@@ -208,3 +208,38 @@ def test_a_live_session_kept_in_memory_costs_under_500_bytes() -> None:
 def _size(live: LiveState) -> int:
     """Bytes of a LiveState: the struct and the objects only it holds (its data)."""
     return sys.getsizeof(live) + sys.getsizeof(live.data)
+
+
+async def test_remembered_credentials_never_outlive_a_revocation(path: Path) -> None:
+    """Keep-alives read their Client-Token from memory; a revocation by this process counts at
+    once, one by another process (the CLI's own connection) within FOREIGN_CHECK_S."""
+    from sessionhub.core.accounts import AccountService, DeviceDisabledError  # noqa: PLC0415
+    from sessionhub.core.clock import SystemClock  # noqa: PLC0415
+    from sessionhub.core.errors import NotAuthenticatedError  # noqa: PLC0415
+    from sessionhub.stores.sqlite_accounts import FOREIGN_CHECK_S  # noqa: PLC0415
+
+    store = await opened(path)
+    try:
+        accounts = AccountService(store, SystemClock())
+        await accounts.add_account("H1", max_sessions=3)
+        await accounts.add_device("H1", "d1")
+        await accounts.add_device("H1", "d2")
+        first = (await accounts.issue_token("H1", "d1")).token
+        second = (await accounts.issue_token("H1", "d2")).token
+        for _ in range(3):  # remembered after the first
+            assert (await accounts.authenticate(first)).device_id == "d1"
+            assert (await accounts.authenticate(second)).device_id == "d2"
+
+        await accounts.revoke_token(first)  # this process: at once
+        with pytest.raises(NotAuthenticatedError):
+            await accounts.authenticate(first)
+        assert (await accounts.authenticate(second)).device_id == "d2"  # remembered again
+
+        cli = sqlite3.connect(path, isolation_level=None)  # another process: within the bound
+        cli.execute("UPDATE devices SET enabled = 0 WHERE device_id = 'd2'")
+        cli.close()
+        await asyncio.sleep(FOREIGN_CHECK_S * 1.5)
+        with pytest.raises(DeviceDisabledError):
+            await accounts.authenticate(second)
+    finally:
+        await store.close()

@@ -40,7 +40,7 @@ from sessionhub.stores.rows import (
     session_from,
     session_row,
 )
-from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
+from sessionhub.stores.sqlite_accounts import AccountMemory, SQLiteAccountQueries
 from sessionhub.stores.sqlite_batch import (
     BUSY_TIMEOUT_MS,
     INSERT_EVENT,
@@ -170,6 +170,7 @@ class SQLiteSessionStore(
         self.synchronous = synchronous
         self._max_batch = max_batch
         self._hot = HotStates(hot_sessions)
+        self._account_memory = AccountMemory()
         # Optimistic hot batches handed to the writer and not yet answered, oldest first.
         self._in_flight: list[asyncio.Task[None]] = []
         self._epoch = 0  # bumped when a batch fails: what was planned before may rest on it
@@ -506,6 +507,21 @@ class SQLiteSessionStore(
         return outcomes
 
     # -- reads -------------------------------------------------------------------------------
+
+    async def _data_version(self) -> int:
+        """The write connection's ``PRAGMA data_version``: it moves when another connection
+        commits (never for this one's own commits)."""
+        conn = self._write_conn
+        if self._writer is None or conn is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        try:
+            row = await asyncio.get_running_loop().run_in_executor(
+                self._writer, lambda: conn.execute("PRAGMA data_version").fetchone()
+            )
+        except sqlite3.Error as error:
+            raise unavailable(error) from error
+        version: int = row[0]
+        return version
 
     def _reader_executor(self) -> ThreadPoolExecutor:
         if self._reader is None:

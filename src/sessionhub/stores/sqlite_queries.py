@@ -19,6 +19,9 @@ class SQLiteQueries:
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
         raise NotImplementedError
 
+    def _records_changed(self) -> None:
+        """A record (not a session) was written: forget what reads remembered."""
+
     async def _insert(self, sql: str, row: tuple[Any, ...], what: str) -> None:
         """Insert one row; a duplicate key is ``AlreadyExistsError``, a missing referenced
         row ``NotFoundError``."""
@@ -31,7 +34,10 @@ class SQLiteQueries:
                     raise AlreadyExistsError(f"{what} exists already") from None
                 raise NotFoundError(f"{what}: a record it refers to does not exist") from None
 
-        await self._write(insert)
+        try:
+            await self._write(insert)
+        finally:
+            self._records_changed()
 
     async def _update(self, sql: str, row: tuple[Any, ...], what: str) -> None:
         """Update rows; none matched is ``NotFoundError``."""
@@ -40,7 +46,10 @@ class SQLiteQueries:
             if conn.execute(sql, row).rowcount == 0:
                 raise NotFoundError(f"{what} not found")
 
-        await self._write(update)
+        try:
+            await self._write(update)
+        finally:
+            self._records_changed()
 
     async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run statements in one transaction; the rows each changed."""
@@ -48,7 +57,10 @@ class SQLiteQueries:
         def change(conn: sqlite3.Connection) -> list[int]:
             return [conn.execute(sql, args).rowcount for sql, args in steps]
 
-        counts: list[int] = await self._write(change)
+        try:
+            counts: list[int] = await self._write(change)
+        finally:
+            self._records_changed()
         return counts
 
     async def _returning(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -57,7 +69,10 @@ class SQLiteQueries:
         def change(conn: sqlite3.Connection) -> list[Any]:
             return [conn.execute(sql, args).fetchone() for sql, args in steps]
 
-        rows: list[Any] = await self._write(change)
+        try:
+            rows: list[Any] = await self._write(change)
+        finally:
+            self._records_changed()
         return rows
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
