@@ -56,14 +56,27 @@ from sessionhub.stores.stats_queries import StatsQueries
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 17))})"
 )
-_INSERT_EVENT = (
+# A whole batch in one statement each, one array a column: one plan, one execution, however
+# many pings share the batch (executemany runs the statement once a row).
+_INSERT_EVENTS = (
     "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, ts, event_type) DO NOTHING"
+    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::bigint[],"
+    " $6::bytea[]) ON CONFLICT (session_id, ts, event_type) DO NOTHING"
 )
-_UPDATE_LIVE = (
-    "UPDATE sessions SET state = $1, ended_at = $2, end_reason = $3, expires_at = $4,"
-    " expiry_reason = $5, data = $6 WHERE id = $7"
+_UPDATE_LIVES = (
+    "UPDATE sessions AS s SET state = v.state, ended_at = v.ended_at, end_reason = v.end_reason,"
+    " expires_at = v.expires_at, expiry_reason = v.expiry_reason, data = v.data"
+    " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bytea[],"
+    " $7::text[]) AS v(state, ended_at, end_reason, expires_at, expiry_reason, data, id)"
+    " WHERE s.id = v.id"
 )
+
+
+def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows turned into one list a column, for ``unnest``."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
 # Fail fast when the server is away: callers answer 503 instead of hanging.
 CONNECT_TIMEOUT_S = 5
 COMMAND_TIMEOUT_S = 10
@@ -277,18 +290,17 @@ class PostgresStore(
                     )
                 outcomes.append((True, change.result))
             if events:
-                await conn.executemany(_INSERT_EVENT, events)
+                await conn.execute(_INSERT_EVENTS, *columns(events, 6))
             if changed:
-                await conn.executemany(
-                    _UPDATE_LIVE, [live_update_args(live, sid) for sid, live in changed.items()]
-                )
+                updates = [live_update_args(live, sid) for sid, live in changed.items()]
+                await conn.execute(_UPDATE_LIVES, *columns(updates, 7))
             return outcomes
 
     async def _insert_sessions(self, conn: Connection, creates: list[_Create]) -> None:
         await conn.executemany(_INSERT_SESSION, [session_row(c.record) for c in creates])
         events = [event_row(event) for c in creates for event in c.events]
         if events:
-            await conn.executemany(_INSERT_EVENT, events)
+            await conn.execute(_INSERT_EVENTS, *columns(events, 6))
         for create in creates:
             record = create.record
             if record.identities:
