@@ -243,3 +243,13 @@ async def test_remembered_credentials_never_outlive_a_revocation(path: Path) -> 
             await accounts.authenticate(second)
     finally:
         await store.close()
+
+
+def test_the_memory_bound_is_set_on_the_url() -> None:
+    from sessionhub.stores.sqlite import from_url  # noqa: PLC0415
+
+    assert from_url("sqlite:///x.db?hot_sessions=7")._hot.limit == 7
+    assert from_url("sqlite:///x.db")._hot.limit == sqlite_hot.HOT_SESSIONS
+    for bad in ("-1", "many", "1e6"):
+        with pytest.raises(ValueError, match="hot_sessions"):
+            from_url(f"sqlite:///x.db?hot_sessions={bad}")

@@ -97,6 +97,7 @@ def from_url(url: str) -> SQLiteSessionStore:
 
     ``?synchronous=normal`` trades power-loss durability for throughput: in WAL mode a commit
     then survives a crash of the process (kill -9) but not of the machine. Default ``full``.
+    ``?hot_sessions=N``: live sessions kept in memory (``sqlite_hot``), default 250,000.
     """
     parts = urlsplit(url)
     path = unquote(parts.path)[1:] if parts.path.startswith("/") else unquote(parts.path)
@@ -106,9 +107,12 @@ def from_url(url: str) -> SQLiteSessionStore:
         )
     options = dict(parse_qsl(parts.query))
     synchronous = options.pop("synchronous", "full").lower()
-    if synchronous not in SYNCHRONOUS_LEVELS or options:
-        raise ValueError("the only SQLite URL option is ?synchronous=full|normal")
-    return SQLiteSessionStore(path, synchronous=synchronous)
+    hot_sessions = options.pop("hot_sessions", str(HOT_SESSIONS))
+    if synchronous not in SYNCHRONOUS_LEVELS or options or not hot_sessions.isdigit():
+        raise ValueError(
+            "SQLite URL options are ?synchronous=full|normal and ?hot_sessions=N (N >= 0)"
+        )
+    return SQLiteSessionStore(path, synchronous=synchronous, hot_sessions=int(hot_sessions))
 
 
 def _connect(path: str, synchronous: str = "full") -> sqlite3.Connection:
