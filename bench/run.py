@@ -57,18 +57,18 @@ def wrk(url: str, script: str, duration: int, *args: str, pid: int) -> dict[str,
         args = (*args, str(next(_runs) * ROUNDS_PER_RUN))
     if args:
         command += ["--", *args]
-    cpu_before, roles_before = cpu_seconds(pid), backend_cpu_seconds()
+    cpu_before, backends_before = cpu_seconds(pid), backend_processes()
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     cpu = cpu_seconds(pid) - cpu_before
-    roles_after = backend_cpu_seconds()
+    roles = backend_cpu_seconds(backends_before, backend_processes())
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     requests = max(result["requests"], 1)
     result["cpu_us"] = cpu * 1e6 / requests
     # What each backend server spent per request, from the same reading of /proc.
-    for role, seconds in roles_after.items():
-        result[f"{role}_cpu_us"] = (seconds - roles_before.get(role, 0.0)) * 1e6 / requests
+    for role, seconds in roles.items():
+        result[f"{role}_cpu_us"] = seconds * 1e6 / requests
     return result
 
 
@@ -93,14 +93,24 @@ def processes() -> list[tuple[int, int, str, float]]:
     return found
 
 
-def backend_cpu_seconds() -> dict[str, float]:
-    """CPU seconds of every PostgreSQL and Redis server process on the machine (the bench
-    assumes nothing else loads them meanwhile)."""
+def backend_processes() -> dict[int, tuple[str, float]]:
+    """pid -> (role, CPU seconds) of every PostgreSQL and Redis server process."""
+    return {
+        pid: (BACKEND_COMMANDS[name], seconds)
+        for pid, _, name, seconds in processes()
+        if name in BACKEND_COMMANDS
+    }
+
+
+def backend_cpu_seconds(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds each backend spent between two readings (the bench assumes nothing else
+    loads them meanwhile), process by process: a connection's backend that exits between the
+    readings takes its time with it, and summing before and after would go negative."""
     roles = dict.fromkeys(BACKEND_COMMANDS.values(), 0.0)
-    for _, _, name, seconds in processes():
-        role = BACKEND_COMMANDS.get(name)
-        if role is not None:
-            roles[role] += seconds
+    for pid, (role, seconds) in after.items():
+        roles[role] += seconds - before.get(pid, (role, 0.0))[1]
     return roles
 
 
@@ -370,7 +380,18 @@ def main() -> None:
             {
                 **results,
                 "playlogs": playlog_results,
-                "meta": {"command": command, "workers": options.workers},
+                "meta": {
+                    "command": command,
+                    "workers": options.workers,
+                    "backends": [
+                        role
+                        for role, used in (
+                            ("postgresql", (options.database or "").startswith("postgres")),
+                            ("redis", bool(options.redis)),
+                        )
+                        if used
+                    ],
+                },
             },
             indent=2,
         )

@@ -353,8 +353,7 @@ class SQLiteSessionStore(
         if len(self._in_flight) >= 2:
             await self._in_flight[0]
         loop = asyncio.get_running_loop()
-        conn = self._write_conn
-        assert conn is not None
+        conn = self._open_write_conn()
         written = loop.run_in_executor(
             self._writer, planned.write_optimistic, conn, self._writer_state
         )
@@ -392,8 +391,7 @@ class SQLiteSessionStore(
                 self._epoch += 1
                 self._hot.clear()
             ops: list[Write] = [op for op, _ in batch]
-            conn = self._write_conn
-            assert conn is not None
+            conn = self._open_write_conn()
             try:
                 outcomes = await asyncio.get_running_loop().run_in_executor(
                     self._writer, self._run_each_alone, ops, conn
@@ -407,6 +405,11 @@ class SQLiteSessionStore(
             self._hot.trim()
         metrics.group_commit_took("sqlite", len(batch), time.perf_counter() - began)
         _answer(batch, outcomes)
+
+    def _open_write_conn(self) -> sqlite3.Connection:
+        if self._write_conn is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        return self._write_conn
 
     def _take_run(self) -> list[tuple[Write, asyncio.Future[Any]]]:
         """The oldest writes of one kind (hot or plain), in arrival order, at most
@@ -426,8 +429,7 @@ class SQLiteSessionStore(
         one to take the lock and read what memory lacks, one to write and commit; the updaters
         run here in between, on the states kept in memory."""
         loop = asyncio.get_running_loop()
-        conn = self._write_conn
-        assert conn is not None
+        conn = self._open_write_conn()
         hot = self._hot
         batch = HotBatch(ops, hot)
         try:
@@ -477,8 +479,7 @@ class SQLiteSessionStore(
         most ``max_batch`` writes, so the loop is never held for long.
         """
         loop = asyncio.get_running_loop()
-        conn = self._write_conn
-        assert conn is not None
+        conn = self._open_write_conn()
         if not try_begin(conn):  # another process holds the write lock: wait for it off the loop
             await loop.run_in_executor(self._writer, begin_waiting, conn)
         try:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sessionhub.core.records import LiveState
-from sessionhub.stores.rows import LIVE_COLUMNS, event_row
+from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args
 from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks, rollback
 from sessionhub.stores.sqlite_visitors import link_visitor
 
@@ -50,7 +50,7 @@ from sessionhub.stores.sqlite_visitors import link_visitor
 HOT_SESSIONS = 250_000
 # Rows per multi-row statement: far below SQLite's 32,766 bound variables at 14 columns.
 CHUNK = 256
-_LIVE_ARITY = 7  # id, state, ended_at, end_reason, expires_at, expiry_reason, data
+_LIVE_ARITY = 7  # as rows.live_update_args: state, ..., data, then the id
 _EVENT_ARITY = 6
 
 
@@ -149,9 +149,9 @@ def lock_and_load(
 def _update_lives_sql(rows: int) -> str:
     values = ", ".join([f"({marks(_LIVE_ARITY)})"] * rows)
     return (
-        "UPDATE sessions SET state = v.column2, ended_at = v.column3, end_reason = v.column4,"
-        " expires_at = v.column5, expiry_reason = v.column6, data = v.column7"
-        f" FROM (VALUES {values}) AS v WHERE sessions.id = v.column1"
+        "UPDATE sessions SET state = v.column1, ended_at = v.column2, end_reason = v.column3,"
+        " expires_at = v.column4, expiry_reason = v.column5, data = v.column6"
+        f" FROM (VALUES {values}) AS v WHERE sessions.id = v.column7"
     )
 
 
@@ -259,7 +259,7 @@ class HotBatch:
             insert_rows(
                 conn,
                 _update_lives_sql,
-                [(sid, *_live_values(live)) for sid, live in self.lives.items()],
+                [live_update_args(live, sid) for sid, live in self.lives.items()],
             )
             for sid, identities, change, at_ms in self.links:
                 link_visitor(conn, sid, identities, change, at_ms)
@@ -269,14 +269,3 @@ class HotBatch:
         except BaseException:
             rollback(conn)
             raise
-
-
-def _live_values(live: LiveState) -> tuple[Any, ...]:
-    return (
-        live.state,
-        live.ended_at,
-        live.end_reason,
-        live.expires_at,
-        live.expiry_reason,
-        live.data,
-    )
