@@ -151,10 +151,15 @@ def try_begin(conn: sqlite3.Connection) -> bool:
         if "locked" in str(error) or "busy" in str(error):
             return False
         raise
+    finally:
+        # Back to waiting, so that the writer thread's BEGIN needs no statement of its own
+        # (each statement there costs a GIL hand-over with the busy loop).
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def begin_waiting(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    """Take the write lock, waiting up to ``BUSY_TIMEOUT_MS`` (the connection's setting;
+    ``try_begin`` puts it back after its own no-wait attempt)."""
     conn.execute("BEGIN IMMEDIATE")
 
 
