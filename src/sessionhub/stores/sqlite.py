@@ -88,6 +88,7 @@ _END_LAPSED = (
 )
 
 
+_RETRYING = "SQLite write batch of %d failed (%r); retrying each alone"
 SYNCHRONOUS_LEVELS = ("full", "normal")
 PROBE_TIMEOUT_S = 3
 
@@ -368,8 +369,8 @@ class SQLiteSessionStore(
         try:
             await self._land(batch, planned, written)
         finally:
-            # Off the list before the task is done: awaiting a done task does not yield, so a
-            # done task still listed would keep ``_drain`` spinning.
+            # Off the list before the task is done, even if cancelled: awaiting a done task
+            # does not yield, so a done task still listed would keep ``_drain`` spinning.
             self._in_flight.remove(asyncio.current_task())  # type: ignore[arg-type]
 
     async def _land(
@@ -382,20 +383,14 @@ class SQLiteSessionStore(
         try:
             results = await written
         except Exception as error:
-            log.warning(
-                "SQLite write batch of %d failed (%r); retrying each alone", len(batch), error
-            )
+            log.warning(_RETRYING, len(batch), error)
             results = None
         if results is None:  # it wrote nothing: memory may be untrue, run each from the file
             if self._epoch == planned.epoch:
                 self._epoch += 1
                 self._hot.clear()
-            ops: list[Write] = [op for op, _ in batch]
-            conn = self._open_write_conn()
             try:
-                outcomes = await asyncio.get_running_loop().run_in_executor(
-                    self._writer, self._run_each_alone, ops, conn
-                )
+                outcomes = await self._each_alone([op for op, _ in batch])
             except BaseException as error:
                 outcomes = [(False, unavailable(error))] * len(batch)
         else:
@@ -405,6 +400,14 @@ class SQLiteSessionStore(
             self._hot.trim()
         metrics.group_commit_took("sqlite", len(batch), time.perf_counter() - began)
         _answer(batch, outcomes)
+
+    async def _each_alone(self, ops: list[Write]) -> list[tuple[bool, Any]]:
+        """After a batch failed: each write alone, in its own transaction, from the file (any
+        transaction the batch left open is rolled back first)."""
+        loop = asyncio.get_running_loop()
+        conn = self._open_write_conn()
+        await loop.run_in_executor(self._writer, rollback, conn)
+        return await loop.run_in_executor(self._writer, self._run_each_alone, ops, conn)
 
     def _open_write_conn(self) -> sqlite3.Connection:
         if self._write_conn is None:
@@ -451,13 +454,9 @@ class SQLiteSessionStore(
                 self._writer, batch.write_rows, conn, not batch.session_ids
             )
         except Exception as error:
-            log.warning(
-                "SQLite write batch of %d failed (%r); retrying each alone", len(ops), error
-            )
+            log.warning(_RETRYING, len(ops), error)
             hot.clear()
-            await loop.run_in_executor(self._writer, rollback, conn)
-            alone: list[Write] = list(ops)
-            return await loop.run_in_executor(self._writer, self._run_each_alone, alone, conn)
+            return await self._each_alone(list(ops))
         for sid, live in loaded.items():
             hot.remember(sid, live)
         for sid, live in batch.lives.items():
@@ -490,12 +489,9 @@ class SQLiteSessionStore(
             # Whatever failed (SQLite, a value it cannot bind, a bug), the transaction must not
             # stay open: BEGIN IMMEDIATE holds the file's write lock, and every later batch of
             # every process would wait on it.
-            log.warning(
-                "SQLite write batch of %d failed (%r); retrying each alone", len(ops), error
-            )
-            await loop.run_in_executor(self._writer, rollback, conn)
+            log.warning(_RETRYING, len(ops), error)
         # Isolate what failed so the others still land.
-        return await loop.run_in_executor(self._writer, self._run_each_alone, ops, conn)
+        return await self._each_alone(ops)
 
     @staticmethod
     def _run_each_alone(ops: list[Write], conn: sqlite3.Connection) -> list[tuple[bool, Any]]:

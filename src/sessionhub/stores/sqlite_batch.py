@@ -39,6 +39,11 @@ def marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
+def rows_of_marks(rows: int, arity: int) -> str:
+    """``(?, ?), (?, ?)``: the VALUES of a multi-row statement."""
+    return ", ".join([f"({marks(arity)})"] * rows)
+
+
 INSERT_SESSION = (
     f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks(len(SESSION_COLUMNS.split(',')))})"
 )

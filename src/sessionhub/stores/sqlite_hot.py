@@ -42,7 +42,7 @@ from typing import Any
 
 from sessionhub.core.records import LiveState
 from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args
-from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks, rollback
+from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks, rollback, rows_of_marks
 from sessionhub.stores.sqlite_visitors import link_visitor
 
 # Live states kept by default: at ~300-450 B each (bench/RESULTS.md) about 100 MB at most; a
@@ -147,7 +147,7 @@ def lock_and_load(
 
 @functools.cache
 def _update_lives_sql(rows: int) -> str:
-    values = ", ".join([f"({marks(_LIVE_ARITY)})"] * rows)
+    values = rows_of_marks(rows, _LIVE_ARITY)
     return (
         "UPDATE sessions SET state = v.column1, ended_at = v.column2, end_reason = v.column3,"
         " expires_at = v.column4, expiry_reason = v.column5, data = v.column6"
@@ -157,7 +157,7 @@ def _update_lives_sql(rows: int) -> str:
 
 @functools.cache
 def _insert_events_sql(rows: int) -> str:
-    values = ", ".join([f"({marks(_EVENT_ARITY)})"] * rows)
+    values = rows_of_marks(rows, _EVENT_ARITY)
     return (
         "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
         f" VALUES {values}"

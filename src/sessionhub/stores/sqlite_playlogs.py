@@ -13,7 +13,7 @@ from msgspec.structs import astuple
 from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import PlayLogStore, RequestGate
 from sessionhub.core.records import PlayLog, ReportRow, RequestCheck
-from sessionhub.stores.sqlite_batch import marks
+from sessionhub.stores.sqlite_batch import rows_of_marks
 from sessionhub.stores.sqlite_hot import ThreadWrite, insert_rows
 from sessionhub.stores.sqlite_queries import SQLiteQueries
 
@@ -34,7 +34,7 @@ REPORT_CHUNK = 1000
 @functools.cache
 def _insert_logs_sql(rows: int) -> str:
     """Play logs in one statement (see ``sqlite_hot``: one GIL hand-over, not one a row)."""
-    values = ", ".join([f"({marks(len(PlayLog.__struct_fields__))})"] * rows)
+    values = rows_of_marks(rows, len(PlayLog.__struct_fields__))
     return f"INSERT OR IGNORE INTO play_logs ({_COLUMNS}) VALUES {values}"
 
 

@@ -22,6 +22,13 @@ class SQLiteQueries:
     def _records_changed(self) -> None:
         """A record (not a session) was written: forget what reads remembered."""
 
+    async def _write_record(self, op: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``_write`` of a record: whatever came of it, reads remembered are forgotten after."""
+        try:
+            return await self._write(op)
+        finally:
+            self._records_changed()
+
     async def _insert(self, sql: str, row: tuple[Any, ...], what: str) -> None:
         """Insert one row; a duplicate key is ``AlreadyExistsError``, a missing referenced
         row ``NotFoundError``."""
@@ -34,10 +41,7 @@ class SQLiteQueries:
                     raise AlreadyExistsError(f"{what} exists already") from None
                 raise NotFoundError(f"{what}: a record it refers to does not exist") from None
 
-        try:
-            await self._write(insert)
-        finally:
-            self._records_changed()
+        await self._write_record(insert)
 
     async def _update(self, sql: str, row: tuple[Any, ...], what: str) -> None:
         """Update rows; none matched is ``NotFoundError``."""
@@ -46,10 +50,7 @@ class SQLiteQueries:
             if conn.execute(sql, row).rowcount == 0:
                 raise NotFoundError(f"{what} not found")
 
-        try:
-            await self._write(update)
-        finally:
-            self._records_changed()
+        await self._write_record(update)
 
     async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run statements in one transaction; the rows each changed."""
@@ -57,10 +58,7 @@ class SQLiteQueries:
         def change(conn: sqlite3.Connection) -> list[int]:
             return [conn.execute(sql, args).rowcount for sql, args in steps]
 
-        try:
-            counts: list[int] = await self._write(change)
-        finally:
-            self._records_changed()
+        counts: list[int] = await self._write_record(change)
         return counts
 
     async def _returning(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -69,10 +67,7 @@ class SQLiteQueries:
         def change(conn: sqlite3.Connection) -> list[Any]:
             return [conn.execute(sql, args).fetchone() for sql, args in steps]
 
-        try:
-            rows: list[Any] = await self._write(change)
-        finally:
-            self._records_changed()
+        rows: list[Any] = await self._write_record(change)
         return rows
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
