@@ -24,7 +24,7 @@ from sessionhub.core.leases import PlaybackState, lease
 from sessionhub.core.media import MediaService, MediaSettings, MediaState
 from sessionhub.core.records import Change, LiveState
 from sessionhub.core.timeline import MediaEvent, Timeline
-from sessionhub.stores import sqlite_hot
+from sessionhub.stores import sqlite_hot, sqlite_writer
 from sessionhub.stores.sqlite import SQLiteSessionStore
 from tests.stores.test_contract import ev, increment, record
 
@@ -64,26 +64,28 @@ async def test_two_stores_on_one_file_never_lose_an_increment(path: Path) -> Non
         await second.close()
 
 
+def renew(live: LiveState | None) -> Change[str]:
+    assert live is not None
+    if live.state == "ended":
+        return Change(None, [], "ended")
+    return Change(msgspec.structs.replace(live, expires_at=99), [], "renewed")
+
+
 async def test_a_foreign_end_is_seen_by_the_next_update(path: Path) -> None:
-    """The CLI (another connection) ends a session this process keeps in memory as live: the
-    next keep-alive must find it ended, not write it back to life."""
+    """A bare ``sqlite3`` connection (someone at the shell) ends a session this process keeps
+    in memory as live, while only keep-alives are written: the next keep-alive must find it
+    ended, not write it back to life (``PRAGMA data_version`` under the write lock)."""
     store = await opened(path)
     try:
         await store.create_session(record("s", data=b"0"), [])
         assert await store.update_session("s", increment()) == 1  # type: ignore[arg-type]
-        cli = sqlite3.connect(path, isolation_level=None)
-        cli.execute(
+        assert await store.update_session("s", increment()) == 2  # type: ignore[arg-type]
+        shell = sqlite3.connect(path, isolation_level=None)
+        shell.execute(
             "UPDATE sessions SET state = 'ended', ended_at = 5, end_reason = 'operator'"
             " WHERE id = 's'"
         )
-        cli.close()
-
-        def renew(live: LiveState | None) -> Change[str]:
-            assert live is not None
-            if live.state == "ended":
-                return Change(None, [], "ended")
-            return Change(msgspec.structs.replace(live, expires_at=99), [], "renewed")
-
+        shell.close()
         # Planned on memory it would renew; the write sees the foreign commit, writes nothing,
         # and the update runs again on the file's state.
         assert await store.update_session("s", renew) == "ended"
@@ -93,35 +95,90 @@ async def test_a_foreign_end_is_seen_by_the_next_update(path: Path) -> None:
         await store.close()
 
 
-async def test_an_optimistic_batch_that_fails_is_run_again_from_the_file(
-    path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_an_end_by_another_sessionhub_is_seen_even_beside_own_plain_writes(
+    path: Path,
 ) -> None:
-    """The write of a batch planned on memory fails after the batch after it was planned on its
-    states: neither may land on top of the other; both are run again write by write."""
-    store = await opened(path, max_batch=4)  # several batches, two in flight at a time
+    """The CLI (another sessionhub store on the file) ends a session right after one of the
+    server's own plain writes, which moves ``data_version`` too: the count in
+    ``commit_marks`` still tells the two apart."""
+    store, cli = await opened(path), await opened(path)
+    try:
+        await store.create_session(record("s", data=b"0"), [])
+        assert await store.update_session("s", increment()) == 1  # type: ignore[arg-type]
+        assert await store.update_session("s", increment()) == 2  # type: ignore[arg-type]
+        await store.create_session(record("other", data=b"0"), [])  # the server's own write
+        assert await cli.end_sessions([("s", 5, "operator")]) == 1
+        assert await store.update_session("s", renew) == "ended"
+        # and the server's own plain write alone is not taken for a foreign one
+        await store.create_session(record("third", data=b"0"), [])
+        assert await store.update_session("other", increment()) == 1  # type: ignore[arg-type]
+        assert store._hot.mark is not None and "other" in store._hot
+    finally:
+        await cli.close()
+        await store.close()
+
+
+def bogus_then_increment(live: LiveState | None) -> Change[int]:
+    """An update whose row SQLite refuses (the state column's CHECK): its batch fails."""
+    assert live is not None
+    n = int(live.data) + 1
+    return Change(msgspec.structs.replace(live, state="bogus", data=b"%d" % n), [], n)
+
+
+async def test_a_batch_that_fails_is_run_again_from_the_file_with_those_planned_on_it(
+    path: Path,
+) -> None:
+    """A batch planned on memory fails in the writer after later batches were planned on its
+    states: none of them may land on top of it; each write runs again alone from the file."""
+    store = await opened(path, max_batch=4)  # several batches in flight at a time
     try:
         await store.create_session(record("s", data=b"0"), [ev("s", 1, "sessionStart")])
         await store.update_session("s", increment())  # type: ignore[arg-type]  # memory holds s
-        real = sqlite_hot.HotBatch.write_rows
-        failures: list[int] = []
-
-        def failing_once(self: sqlite_hot.HotBatch, conn: sqlite3.Connection, begin: bool) -> Any:
-            if not failures:
-                failures.append(1)
-                sqlite_hot.rollback(conn)
-                raise sqlite3.OperationalError("disk I/O error (injected)")
-            return real(self, conn, begin)
-
-        monkeypatch.setattr(sqlite_hot.HotBatch, "write_rows", failing_once)
+        await store.update_session("s", increment())  # type: ignore[arg-type]
+        updates: list[Any] = [increment() for _ in range(30)]
+        updates[9] = bogus_then_increment
         results = await asyncio.gather(
-            *(store.update_session("s", increment()) for _ in range(30))  # type: ignore[arg-type]
+            *(store.update_session("s", update) for update in updates), return_exceptions=True
         )
-        assert failures == [1]
-        assert sorted(results) == list(range(2, 32))
+        failed = [r for r in results if isinstance(r, Exception)]
+        assert len(failed) == 1
+        assert sorted(r for r in results if not isinstance(r, Exception)) == list(range(3, 32))
         stored = await store.get_session("s")
         assert stored is not None and int(stored.live.data) == 31
+        assert stored.live.state == "active"
         # The next batch plans on the truth again.
         assert await store.update_session("s", increment()) == 32  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+
+async def test_a_writer_process_that_dies_loses_nothing(path: Path) -> None:
+    """The writer process is killed while batches are in flight: those batches run again on
+    the store's own connection, a new process takes the next ones, every increment lands
+    once."""
+    store = await opened(path, max_batch=4)
+    try:
+        await store.create_session(record("s", data=b"0"), [])
+        for _ in range(2):
+            await store.update_session("s", increment())  # type: ignore[arg-type]
+        process = store._process._process
+        assert process is not None
+
+        async def kill_soon() -> None:
+            await asyncio.sleep(0)
+            process.kill()
+
+        results, _ = await asyncio.gather(
+            asyncio.gather(*(store.update_session("s", increment()) for _ in range(40))),  # type: ignore[arg-type]
+            kill_soon(),
+        )
+        assert sorted(results) == list(range(3, 43))
+        await asyncio.sleep(1.1)  # a new process is started at most once a second
+        assert await store.update_session("s", increment()) == 43  # type: ignore[arg-type]
+        assert await store.update_session("s", increment()) == 44  # type: ignore[arg-type]
+        assert store._process.running and store._process._process is not process
+        stored = await store.get_session("s")
+        assert stored is not None and int(stored.live.data) == 44
     finally:
         await store.close()
 
@@ -253,3 +310,30 @@ def test_the_memory_bound_is_set_on_the_url() -> None:
     for bad in ("-1", "many", "1e6"):
         with pytest.raises(ValueError, match="hot_sessions"):
             from_url(f"sqlite:///x.db?hot_sessions={bad}")
+
+
+async def test_the_writer_process_refuses_what_was_planned_on_a_refused_batch(
+    path: Path,
+) -> None:
+    """Two batches planned one on the other; another sessionhub commits in between and moves
+    the count by one, exactly what the second batch expects: the count alone would let it
+    through, on top of a batch that never landed. The epoch stops it."""
+    store = await opened(path)  # makes the file and its tables
+    await store.create_session(record("s", data=b"0"), [])
+    await store.close()
+    child = sqlite_writer._Child(sqlite_writer.connect(str(path)))
+    try:
+        live = ("active", None, None, 10, "lapsed", b"1", "s")
+        assert child.write([0, 1, True, [], [live]]) == [sqlite_writer.OK, 2]
+        other = sqlite_writer.connect(str(path))
+        other.execute("UPDATE commit_marks SET n = n + 1")  # another sessionhub's commit
+        other.close()
+        first = [1, 2, False, [], [(*live[:5], b"2", "s")]]
+        second = [1, 3, False, [], [(*live[:5], b"3", "s")]]
+        assert child.write(first) == [sqlite_writer.REFUSED, None]
+        assert child.write(second) == [sqlite_writer.REFUSED, None]
+        assert child.write([2, 3, True, [], [(*live[:5], b"7", "s")]])[0] == sqlite_writer.OK
+        row = child.conn.execute("SELECT data FROM sessions WHERE id = 's'").fetchone()
+        assert row == (b"7",)
+    finally:
+        child.conn.close()

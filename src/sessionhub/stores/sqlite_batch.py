@@ -16,10 +16,10 @@ from sessionhub.core.records import LiveState, Updater
 from sessionhub.observe import metrics
 from sessionhub.stores.rows import LIVE_COLUMNS, SESSION_COLUMNS, event_row, live_update_args
 from sessionhub.stores.sqlite_visitors import link_visitor
+from sessionhub.stores.sqlite_writer import BUSY_TIMEOUT_MS
 
 log = logging.getLogger("sessionhub.sqlite")
 Op = Callable[[sqlite3.Connection], Any]
-BUSY_TIMEOUT_MS = 10_000
 
 
 class Update:
@@ -37,11 +37,6 @@ Write = Op | Update
 
 def marks(count: int) -> str:
     return ", ".join("?" * count)
-
-
-def rows_of_marks(rows: int, arity: int) -> str:
-    """``(?, ?), (?, ?)``: the VALUES of a multi-row statement."""
-    return ", ".join([f"({marks(arity)})"] * rows)
 
 
 INSERT_SESSION = (
@@ -166,11 +161,6 @@ def begin_waiting(conn: sqlite3.Connection) -> None:
     """Take the write lock, waiting up to ``BUSY_TIMEOUT_MS`` (the connection's setting;
     ``try_begin`` puts it back after its own no-wait attempt)."""
     conn.execute("BEGIN IMMEDIATE")
-
-
-def rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
 
 
 def unavailable(error: BaseException) -> StoreUnavailableError:

@@ -17,41 +17,50 @@ per batch instead of a few times per row.
 Two ways a batch goes (``SQLiteSessionStore._flush``):
 
 - *Optimistic*, when memory holds every session the batch touches: the batch is planned at once
-  and handed to the writer thread, which takes the lock, checks that no other connection has
-  committed since memory was last known good, writes and commits: one trip. The next batch is
-  planned while this one commits, on the states this one will leave (two batches in flight), so
-  the loop and the writer work side by side instead of taking turns.
+  and its rows handed on without waiting: to the writer process (``sqlite_writer``) when they
+  are pure data (events, live states), else to the writer thread once nothing else is in
+  flight. The writer takes the lock, checks that no other writer has committed since memory
+  was last known good, writes and commits: one trip. Later batches are planned while earlier
+  ones commit, on the states those will leave (up to ``IN_FLIGHT`` batches in flight), so the
+  loop and the writer work side by side instead of taking turns.
 - *Locked*, otherwise (a session memory lacks, or memory is not known good): once nothing is in
   flight, the writer thread takes the lock and reads what is missing, the loop plans, the
   writer writes and commits: two trips, with the lock held in between.
 
-Other writers (the CLI, a second process on the file) are noticed through ``PRAGMA
-data_version``, read under the write lock: when another connection has committed since memory
-was last known good, an optimistic batch writes nothing and is run again write by write from
-the file, every state kept in memory is dropped, and the next batch goes the locked way, which
-reads its sessions again under the lock. A batch planned on one that then failed is refused
-the same way (``WriterState``): nothing is ever written on top of a write that did not land.
+Other writers (the CLI, a second process on the file) are noticed under the write lock by the
+count of commits in ``commit_marks`` and by ``PRAGMA data_version`` (``check_and_mark``): when
+another writer has committed since memory was last known good, an optimistic batch writes
+nothing and is run again write by write from the file, every state kept in memory is dropped,
+and the next batch goes the locked way, which reads its sessions again under the lock. A batch
+planned on one that then failed is refused the same way: nothing is ever written on top of a
+write that did not land.
 """
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sessionhub.core.records import LiveState
 from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args
-from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks, rollback, rows_of_marks
+from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks
 from sessionhub.stores.sqlite_visitors import link_visitor
+from sessionhub.stores.sqlite_writer import (
+    Sighting,
+    check_and_mark,
+    insert_events_sql,
+    insert_rows,
+    rollback,
+    update_lives_sql,
+)
 
 # Live states kept by default: at ~300-450 B each (bench/RESULTS.md) about 100 MB at most; a
 # session past the bound is read from the file again on its next write.
 HOT_SESSIONS = 250_000
-# Rows per multi-row statement: far below SQLite's 32,766 bound variables at 14 columns.
-CHUNK = 256
-_LIVE_ARITY = 7  # as rows.live_update_args: state, ..., data, then the id
-_EVENT_ARITY = 6
+# Optimistic batches handed on and not yet answered, at most (measured on pings: 2 -> 4 gave
+# ~10 % more; the writer takes them in order, so more only queues).
+IN_FLIGHT = 4
 
 
 class ThreadWrite:
@@ -74,13 +83,13 @@ class HotStates:
     """The live state of each session as this process last committed or read it under the
     write lock, for at most ``limit`` sessions (the least recently written go first).
 
-    ``data_version`` is the write connection's ``PRAGMA data_version`` when the states were
-    last known to be the file's: another connection's commit changes it.
+    ``mark`` is the count in ``commit_marks`` that the store's commits so far lead to (those
+    handed on included) while the states are known to be the file's; None when unknown.
     """
 
     def __init__(self, limit: int = HOT_SESSIONS) -> None:
         self.limit = limit
-        self.data_version: int | None = None
+        self.mark: int | None = None
         self._states: dict[str, LiveState] = {}
 
     def __len__(self) -> int:
@@ -112,7 +121,7 @@ class HotStates:
 
     def clear(self) -> None:
         self._states.clear()
-        self.data_version = None
+        self.mark = None
 
 
 def load_lives(conn: sqlite3.Connection, session_ids: Sequence[str]) -> dict[str, LiveState]:
@@ -129,68 +138,35 @@ def load_lives(conn: sqlite3.Connection, session_ids: Sequence[str]) -> dict[str
 
 
 def lock_and_load(
-    conn: sqlite3.Connection, session_ids: list[str], missing: list[str], seen: int | None
-) -> tuple[int, bool, dict[str, LiveState]]:
-    """Writer thread: take the write lock (waiting for another process if need be) and read
-    what the batch needs. Returns the data version, whether another connection has committed
-    since ``seen`` (then every id was read, not just ``missing``), and the states read. The
-    transaction stays open for ``write_rows``."""
+    conn: sqlite3.Connection,
+    seen: Sighting,
+    expected: int | None,
+    sibling_committed: bool,
+    session_ids: list[str],
+    missing: list[str],
+) -> tuple[bool, int, dict[str, LiveState]]:
+    """Writer thread: take the write lock (waiting for another process if need be), count the
+    commit to come (``check_and_mark``) and read what the batch needs. Returns whether another
+    writer has committed since memory was last known good (then every id was read, not just
+    ``missing``), the count this transaction leaves, and the states read. The transaction
+    stays open for ``write_rows``."""
     begin_waiting(conn)
     try:
-        version: int = conn.execute("PRAGMA data_version").fetchone()[0]
-        foreign = version != seen
-        return version, foreign, load_lives(conn, session_ids if foreign else missing)
+        foreign, mark = check_and_mark(conn, seen, expected, sibling_committed)
+        return foreign, mark, load_lives(conn, session_ids if foreign else missing)
     except BaseException:
         rollback(conn)
         raise
 
 
-@functools.cache
-def _update_lives_sql(rows: int) -> str:
-    values = rows_of_marks(rows, _LIVE_ARITY)
-    return (
-        "UPDATE sessions SET state = v.column1, ended_at = v.column2, end_reason = v.column3,"
-        " expires_at = v.column4, expiry_reason = v.column5, data = v.column6"
-        f" FROM (VALUES {values}) AS v WHERE sessions.id = v.column7"
-    )
-
-
-@functools.cache
-def _insert_events_sql(rows: int) -> str:
-    values = rows_of_marks(rows, _EVENT_ARITY)
-    return (
-        "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
-        f" VALUES {values}"
-    )
-
-
-def insert_rows(
-    conn: sqlite3.Connection, sql_for: Callable[[int], str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """``rows`` in statements of ``CHUNK`` rows each (``sql_for(n)``: the statement for n)."""
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        conn.execute(sql_for(len(chunk)), [value for row in chunk for value in row])
-
-
-class WriterState:
-    """What the writer thread knows that the loop may not know yet: the newest epoch of which a
-    batch failed. A batch planned in that epoch or before may rest on that batch's states."""
-
-    __slots__ = ("poisoned",)
-
-    def __init__(self) -> None:
-        self.poisoned = -1
-
-
 class HotBatch:
-    """One batch of hot writes: planned on the loop against the kept states, written by
-    ``write_rows`` (locked) or ``write_optimistic`` on the writer thread."""
+    """One batch of hot writes: planned on the loop against the kept states, written by the
+    writer process (``message``) or by ``write_rows`` on the writer thread."""
 
     def __init__(self, ops: list[HotWrite], hot: HotStates, epoch: int = 0) -> None:
         self.ops = ops
         self.epoch = epoch
-        self.expected_version = hot.data_version
+        self.expected_mark = hot.mark  # the count the commits before this one lead to
         self.outcomes: list[tuple[bool, Any]] = []
         self.session_ids = list(
             dict.fromkeys(op.session_id for op in ops if isinstance(op, Update))
@@ -230,35 +206,30 @@ class HotBatch:
         self.outcomes = outcomes
         return outcomes
 
-    def write_optimistic(self, conn: sqlite3.Connection, writer: WriterState) -> list[Any] | None:
-        """Writer thread: take the lock and write the plan, unless it may rest on something
-        untrue: a batch of this epoch or before failed, or another connection has committed
-        since memory was last known good. Then nothing is written and the answer is None (run
-        the writes again from the file). A failure poisons this epoch and propagates."""
-        if self.epoch <= writer.poisoned:
-            return None
-        begin_waiting(conn)
-        try:
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != self.expected_version:
-                rollback(conn)
-                writer.poisoned = self.epoch
-                return None
-            return self.write_rows(conn, begin=False)
-        except BaseException:
-            writer.poisoned = self.epoch
-            raise
+    @property
+    def data_only(self) -> bool:
+        """Nothing but rows to write: the writer process can take it."""
+        return not self.links and not self.thread_writes
 
-    def write_rows(self, conn: sqlite3.Connection, begin: bool) -> list[Any]:
-        """Writer thread: write the plan and commit; the thread writes' results, in order.
-        On any failure nothing of the batch stays (rolled back) and the error propagates."""
-        if begin:
-            begin_waiting(conn)
+    def message(self, sibling_committed: bool) -> list[Any]:
+        """What the writer process is sent (``sqlite_writer``)."""
+        return [
+            self.epoch,
+            self.expected_mark,
+            sibling_committed,
+            self.events,
+            [live_update_args(live, sid) for sid, live in self.lives.items()],
+        ]
+
+    def write_rows(self, conn: sqlite3.Connection) -> list[Any]:
+        """Writer thread, in the transaction ``lock_and_load`` opened: write the plan and
+        commit; the thread writes' results, in order. On any failure nothing of the batch
+        stays (rolled back) and the error propagates."""
         try:
-            insert_rows(conn, _insert_events_sql, self.events)
+            insert_rows(conn, insert_events_sql, self.events)
             insert_rows(
                 conn,
-                _update_lives_sql,
+                update_lives_sql,
                 [live_update_args(live, sid) for sid, live in self.lives.items()],
             )
             for sid, identities, change, at_ms in self.links:

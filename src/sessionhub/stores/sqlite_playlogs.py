@@ -13,9 +13,9 @@ from msgspec.structs import astuple
 from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import PlayLogStore, RequestGate
 from sessionhub.core.records import PlayLog, ReportRow, RequestCheck
-from sessionhub.stores.sqlite_batch import rows_of_marks
-from sessionhub.stores.sqlite_hot import ThreadWrite, insert_rows
+from sessionhub.stores.sqlite_hot import ThreadWrite
 from sessionhub.stores.sqlite_queries import SQLiteQueries
+from sessionhub.stores.sqlite_writer import insert_rows, rows_of_marks
 
 T = TypeVar("T")
 _COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
