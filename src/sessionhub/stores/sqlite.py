@@ -186,6 +186,12 @@ class SQLiteSessionStore(
         self._thread_seen = Sighting()
         self._thread_committed = True  # the process has not looked yet
         self._process_committed = True
+        # For what is remembered of accounts (``_foreign_commit_seen``): the count the store's
+        # last landed commit left, and what the write connection saw when last asked.
+        self._committed_mark: int | None = None
+        self._process_commits = 0
+        self._process_commits_seen = 0
+        self._account_seen = Sighting()
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -397,7 +403,7 @@ class SQLiteSessionStore(
             return [REFUSED, None]
         loop = asyncio.get_running_loop()
         conn = self._open_write_conn()
-        foreign, _, _ = await loop.run_in_executor(
+        foreign, mark, _ = await loop.run_in_executor(
             self._writer,
             lock_and_load,
             conn,
@@ -414,7 +420,7 @@ class SQLiteSessionStore(
             results = await loop.run_in_executor(self._writer, planned.write_rows, conn)
         finally:
             self._thread_committed = True
-        return [OK, results]
+        return [OK, (mark, results)]
 
     def _take_process_committed(self) -> bool:
         """Whether the writer process has committed since the thread's connection last looked
@@ -451,7 +457,7 @@ class SQLiteSessionStore(
                 log.warning(_RETRYING, len(batch), value)
             if self._epoch == planned.epoch:
                 self._epoch += 1
-                self._hot.clear()
+                self._foreign()
             try:
                 outcomes = await self._each_alone([op for op, _ in batch])
             except BaseException as error:
@@ -460,8 +466,11 @@ class SQLiteSessionStore(
             outcomes = planned.outcomes
             if planned.data_only:  # written by the process; value: the count it left
                 self._process_committed = True
-            else:  # written on the thread; value: the thread writes' results
-                for (index, _), result in zip(planned.thread_writes, value, strict=True):
+                self._process_commits += 1
+                self._committed_mark = value
+            else:  # written on the thread; value: (the count it left, its thread writes' results)
+                self._committed_mark, results = value
+                for (index, _), result in zip(planned.thread_writes, results, strict=True):
                     outcomes[index] = (True, result)
             self._hot.trim()
         metrics.group_commit_took("sqlite", len(batch), time.perf_counter() - began)
@@ -479,6 +488,7 @@ class SQLiteSessionStore(
             return await loop.run_in_executor(self._writer, self._run_each_alone, ops, conn)
         finally:
             self._thread_committed = True
+            self._committed_mark = None  # unknown: the next look finds a foreign commit
 
     def _open_write_conn(self) -> sqlite3.Connection:
         if self._write_conn is None:
@@ -517,13 +527,13 @@ class SQLiteSessionStore(
                 lock_and_load,
                 conn,
                 self._thread_seen,
-                hot.mark,
+                self._expected_mark(),
                 self._take_process_committed(),
                 batch.session_ids,
                 batch.missing,
             )
-            if foreign:  # another writer committed: what memory holds may be stale
-                hot.clear()
+            if foreign:  # another writer committed meanwhile (or it cannot be known)
+                self._foreign()
             outcomes = batch.plan(hot, loaded)
             results = await loop.run_in_executor(self._writer, batch.write_rows, conn)
         except Exception as error:
@@ -531,7 +541,7 @@ class SQLiteSessionStore(
             return await self._each_alone(list(ops))
         finally:
             self._thread_committed = True
-        hot.mark = mark  # what memory holds now was read or written under this lock
+        hot.mark = self._committed_mark = mark  # memory now: read or written under this lock
         for sid, live in loaded.items():
             hot.remember(sid, live)
         for sid, live in batch.lives.items():
@@ -559,16 +569,16 @@ class SQLiteSessionStore(
         hot = self._hot
         try:
             foreign, mark = check_and_mark(
-                conn, self._thread_seen, hot.mark, self._take_process_committed()
+                conn, self._thread_seen, self._expected_mark(), self._take_process_committed()
             )
             outcomes = apply_batch(ops, conn)
             await loop.run_in_executor(self._writer, conn.execute, "COMMIT")
             self._thread_committed = True
-            if hot.mark is not None:  # else memory is not trusted anyway
-                if foreign:
-                    hot.clear()
-                else:
-                    hot.mark = mark
+            self._committed_mark = mark
+            if foreign:
+                self._foreign()
+            elif hot.mark is not None:  # else memory is not trusted anyway
+                hot.mark = mark
             return outcomes
         except Exception as error:
             # Whatever failed (SQLite, a value it cannot bind, a bug), the transaction must not
@@ -594,20 +604,39 @@ class SQLiteSessionStore(
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def _data_version(self) -> int:
-        """The write connection's ``PRAGMA data_version``: it moves when another connection
-        commits (never for this one's own commits)."""
+    async def _foreign_commit_seen(self) -> bool:
+        """Whether a writer other than this store has committed since the last call, for what
+        is remembered of accounts. While batches are in flight, they tell (each checks under
+        the write lock and forgets at once, ``_foreign``); when none is, the count in
+        ``commit_marks`` and the write connection's ``PRAGMA data_version`` (moved by the
+        writer process too, so only trusted when that has not committed meanwhile) tell."""
+        if self._in_flight or self._pending:
+            return False
         conn = self._write_conn
         if self._writer is None or conn is None:
             raise StoreUnavailableError("the SQLite store is not open")
         try:
-            row = await asyncio.get_running_loop().run_in_executor(
-                self._writer, lambda: conn.execute("PRAGMA data_version").fetchone()
+            version, mark = await asyncio.get_running_loop().run_in_executor(
+                self._writer, _version_and_mark, conn
             )
         except sqlite3.Error as error:
             raise unavailable(error) from error
-        version: int = row[0]
-        return version
+        seen = self._account_seen
+        foreign = mark != self._committed_mark or (
+            version != seen.version and self._process_commits == self._process_commits_seen
+        )
+        seen.version, self._committed_mark = version, mark
+        self._process_commits_seen = self._process_commits
+        return foreign
+
+    def _expected_mark(self) -> int | None:
+        """The count the store's commits so far lead to, once nothing is in flight."""
+        return self._hot.mark if self._hot.mark is not None else self._committed_mark
+
+    def _foreign(self) -> None:
+        """A write batch found another writer's commit: nothing in memory can be trusted."""
+        self._hot.clear()
+        self._records_changed()
 
     def _reader_executor(self) -> ThreadPoolExecutor:
         if self._reader is None:
@@ -706,6 +735,12 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [row[0] for row in rows]
+
+
+def _version_and_mark(conn: sqlite3.Connection) -> tuple[int, int]:
+    version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+    mark: int = conn.execute("SELECT n FROM commit_marks").fetchone()[0]
+    return version, mark
 
 
 def _answer(

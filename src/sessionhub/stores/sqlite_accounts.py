@@ -4,9 +4,9 @@
 Both reads are remembered (``AccountMemory``): every keep-alive names its Client-Token, and
 reading token, account and device again each time cost more than the keep-alive's own write.
 What is remembered is forgotten as soon as it could be untrue: at once when this process
-writes any record (an account, a device, a token, an entitlement...), and within
-``FOREIGN_CHECK_S`` when another process (the CLI) commits to the file, seen through ``PRAGMA
-data_version`` of the write connection, which only other connections' commits change.
+writes any record (an account, a device, a token, an entitlement...), at once when a write
+batch finds that another writer (the CLI) has committed, and, when nothing is being written,
+within ``FOREIGN_CHECK_S`` of such a commit (``SQLiteSessionStore._foreign_commit_seen``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ class AccountMemory:
     def __init__(self) -> None:
         self.rows: dict[Any, Any] = {}
         self.epoch = 0
-        self.version: int | None = None  # the write connection's data_version last seen
         self.checked_at = float("-inf")
 
     def forget(self) -> None:
@@ -55,7 +54,7 @@ class AccountMemory:
 class SQLiteAccountQueries(SQLiteQueries, AccountQueries):
     _account_memory: AccountMemory
 
-    def _data_version(self) -> Awaitable[int]:
+    def _foreign_commit_seen(self) -> Awaitable[bool]:
         raise NotImplementedError
 
     def _records_changed(self) -> None:
@@ -64,11 +63,10 @@ class SQLiteAccountQueries(SQLiteQueries, AccountQueries):
     async def _remembered(self, key: Any, sql: str, args: tuple[Any, ...]) -> Any:
         memory = self._account_memory
         if time.monotonic() - memory.checked_at > FOREIGN_CHECK_S:
-            version = await self._data_version()
+            foreign = await self._foreign_commit_seen()
             memory.checked_at = time.monotonic()
-            if version != memory.version:
+            if foreign:
                 memory.forget()
-                memory.version = version
         if key in memory.rows:
             return memory.rows[key]
         epoch = memory.epoch
