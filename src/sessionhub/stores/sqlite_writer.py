@@ -55,6 +55,8 @@ def connect(path: str, synchronous: str = "full") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")
     return conn
 
 
