@@ -186,12 +186,7 @@ class SQLiteSessionStore(
         self._thread_seen = Sighting()
         self._thread_committed = True  # the process has not looked yet
         self._process_committed = True
-        # For what is remembered of accounts (``_foreign_commit_seen``): the count the store's
-        # last landed commit left, and what the write connection saw when last asked.
-        self._committed_mark: int | None = None
-        self._process_commits = 0
-        self._process_commits_seen = 0
-        self._account_seen = Sighting()
+        self._committed_mark: int | None = None  # the count the last landed commit left
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -466,7 +461,6 @@ class SQLiteSessionStore(
             outcomes = planned.outcomes
             if planned.data_only:  # written by the process; value: the count it left
                 self._process_committed = True
-                self._process_commits += 1
                 self._committed_mark = value
             else:  # written on the thread; value: (the count it left, its thread writes' results)
                 self._committed_mark, results = value
@@ -605,28 +599,30 @@ class SQLiteSessionStore(
     # -- reads -------------------------------------------------------------------------------
 
     async def _foreign_commit_seen(self) -> bool:
-        """Whether a writer other than this store has committed since the last call, for what
-        is remembered of accounts. While batches are in flight, they tell (each checks under
-        the write lock and forgets at once, ``_foreign``); when none is, the count in
-        ``commit_marks`` and the write connection's ``PRAGMA data_version`` (moved by the
-        writer process too, so only trusted when that has not committed meanwhile) tell."""
-        if self._in_flight or self._pending:
+        """Whether a writer other than this store has committed since the store last looked,
+        for what is remembered of accounts. While the flusher runs, its batches tell (each
+        looks under the write lock and forgets at once, ``_foreign``); when it does not, this
+        looks the same way on the write connection, without writing."""
+        if self._flusher is not None and not self._flusher.done():
             return False
         conn = self._write_conn
         if self._writer is None or conn is None:
             raise StoreUnavailableError("the SQLite store is not open")
         try:
-            version, mark = await asyncio.get_running_loop().run_in_executor(
-                self._writer, _version_and_mark, conn
+            foreign, mark = await asyncio.get_running_loop().run_in_executor(
+                self._writer,
+                check_and_mark,
+                conn,
+                self._thread_seen,
+                self._expected_mark(),
+                self._take_process_committed(),
+                False,
             )
         except sqlite3.Error as error:
             raise unavailable(error) from error
-        seen = self._account_seen
-        foreign = mark != self._committed_mark or (
-            version != seen.version and self._process_commits == self._process_commits_seen
-        )
-        seen.version, self._committed_mark = version, mark
-        self._process_commits_seen = self._process_commits
+        if foreign:
+            self._foreign()
+        self._committed_mark = mark
         return foreign
 
     def _expected_mark(self) -> int | None:
@@ -735,12 +731,6 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [row[0] for row in rows]
-
-
-def _version_and_mark(conn: sqlite3.Connection) -> tuple[int, int]:
-    version: int = conn.execute("PRAGMA data_version").fetchone()[0]
-    mark: int = conn.execute("SELECT n FROM commit_marks").fetchone()[0]
-    return version, mark
 
 
 def _answer(

@@ -16,7 +16,7 @@ from sessionhub.core.records import LiveState, Updater
 from sessionhub.observe import metrics
 from sessionhub.stores.rows import LIVE_COLUMNS, SESSION_COLUMNS, event_row, live_update_args
 from sessionhub.stores.sqlite_visitors import link_visitor
-from sessionhub.stores.sqlite_writer import BUSY_TIMEOUT_MS
+from sessionhub.stores.sqlite_writer import BUSY_TIMEOUT_MS, marks
 
 log = logging.getLogger("sessionhub.sqlite")
 Op = Callable[[sqlite3.Connection], Any]
@@ -33,10 +33,6 @@ class Update:
 
 
 Write = Op | Update
-
-
-def marks(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 INSERT_SESSION = (

@@ -44,13 +44,14 @@ from typing import Any
 
 from sessionhub.core.records import LiveState
 from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args
-from sessionhub.stores.sqlite_batch import Update, begin_waiting, marks
+from sessionhub.stores.sqlite_batch import Update, begin_waiting
 from sessionhub.stores.sqlite_visitors import link_visitor
 from sessionhub.stores.sqlite_writer import (
     Sighting,
     check_and_mark,
     insert_events_sql,
     insert_rows,
+    marks,
     rollback,
     update_lives_sql,
 )

@@ -60,9 +60,13 @@ def connect(path: str, synchronous: str = "full") -> sqlite3.Connection:
     return conn
 
 
+def marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
 def rows_of_marks(rows: int, arity: int) -> str:
     """``(?, ?), (?, ?)``: the VALUES of a multi-row statement."""
-    return ", ".join([f"({', '.join('?' * arity)})"] * rows)
+    return ", ".join([f"({marks(arity)})"] * rows)
 
 
 @functools.cache
@@ -103,15 +107,24 @@ class Sighting:
 
 
 def check_and_mark(
-    conn: sqlite3.Connection, seen: Sighting, expected: int | None, sibling_committed: bool
+    conn: sqlite3.Connection,
+    seen: Sighting,
+    expected: int | None,
+    sibling_committed: bool,
+    count: bool = True,
 ) -> tuple[bool, int]:
     """Inside a write transaction: count this commit in ``commit_marks`` and tell whether a
     writer other than this store has committed since the store's last commit (``expected``:
     the count that commit left, None when unknown: then the answer is always yes). Returns
-    (foreign, the count this transaction leaves)."""
+    (foreign, the count this transaction leaves). With ``count=False``, outside a write: only
+    look (the count returned is the file's)."""
     version: int = conn.execute("PRAGMA data_version").fetchone()[0]
-    mark: int = conn.execute("UPDATE commit_marks SET n = n + 1 RETURNING n").fetchone()[0]
-    foreign = expected is None or mark - 1 != expected
+    if count:
+        mark: int = conn.execute("UPDATE commit_marks SET n = n + 1 RETURNING n").fetchone()[0]
+        before = mark - 1
+    else:
+        mark = before = conn.execute("SELECT n FROM commit_marks").fetchone()[0]
+    foreign = expected is None or before != expected
     if not sibling_committed and seen.version is not None and version != seen.version:
         foreign = True  # only another process can have moved it: a writer that keeps no count
     seen.version = version
