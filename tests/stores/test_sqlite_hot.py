@@ -2,9 +2,9 @@
 
 The serving process keeps each live session's state in memory and plans writes on it (see
 ``sessionhub.stores.sqlite_hot``). These tests race that memory against what it cannot see
-coming: a second store on the same file (another process, as far as SQLite can tell), a bare
-``sqlite3`` connection (the CLI), a batch that fails half-way, and plain writes interleaved
-with hot ones. Every count must come out exact.
+coming: a second store on the same file (another process, or the CLI), a bare ``sqlite3``
+connection (a hand edit), a batch that fails half-way, a writer process that dies, and plain
+writes interleaved with hot ones. Every count must come out exact.
 """
 
 from __future__ import annotations

@@ -371,7 +371,7 @@ class SQLiteSessionStore(
             await self._drain()
             written = asyncio.ensure_future(self._write_on_thread(planned))
         self._in_flight.append(
-            asyncio.get_running_loop().create_task(self._land_optimistic(batch, planned, written))
+            asyncio.get_running_loop().create_task(self._land(batch, planned, written))
         )
 
     async def _process_ready(self) -> bool:
@@ -423,30 +423,28 @@ class SQLiteSessionStore(
         committed, self._process_committed = self._process_committed, False
         return committed
 
-    async def _land_optimistic(
-        self,
-        batch: list[tuple[Write, asyncio.Future[Any]]],
-        planned: HotBatch,
-        written: asyncio.Future[list[Any]],
-    ) -> None:
-        try:
-            await self._land(batch, planned, written)
-        finally:
-            # Off the list before the task is done, even if cancelled: awaiting a done task
-            # does not yield, so a done task still listed would keep ``_drain`` spinning.
-            self._in_flight.remove(asyncio.current_task())  # type: ignore[arg-type]
-
     async def _land(
         self,
         batch: list[tuple[Write, asyncio.Future[Any]]],
         planned: HotBatch,
         written: asyncio.Future[list[Any]],
     ) -> None:
-        began = time.perf_counter()
+        """Answer a batch handed on once it is written (or run again write by write)."""
         try:
-            status, value = await written
-        except Exception as error:
-            status, value = REFUSED, error
+            began = time.perf_counter()
+            outcomes = await self._landed(batch, planned, await _answer_of(written))
+            metrics.group_commit_took("sqlite", len(batch), time.perf_counter() - began)
+            _answer(batch, outcomes)
+        finally:
+            # Off the list before the task is done, even if cancelled: awaiting a done task
+            # does not yield, so a done task still listed would keep ``_drain`` spinning.
+            self._in_flight.remove(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _landed(
+        self, batch: list[tuple[Write, asyncio.Future[Any]]], planned: HotBatch, answer: list[Any]
+    ) -> list[tuple[bool, Any]]:
+        """Each write's outcome, given what the writer answered for the batch."""
+        status, value = answer
         if status != OK:  # it wrote nothing: memory may be untrue, run each from the file
             if status != REFUSED or value is not None:
                 log.warning(_RETRYING, len(batch), value)
@@ -454,21 +452,19 @@ class SQLiteSessionStore(
                 self._epoch += 1
                 self._foreign()
             try:
-                outcomes = await self._each_alone([op for op, _ in batch])
+                return await self._each_alone([op for op, _ in batch])
             except BaseException as error:
-                outcomes = [(False, unavailable(error))] * len(batch)
-        else:
-            outcomes = planned.outcomes
-            if planned.data_only:  # written by the process; value: the count it left
-                self._process_committed = True
-                self._committed_mark = value
-            else:  # written on the thread; value: (the count it left, its thread writes' results)
-                self._committed_mark, results = value
-                for (index, _), result in zip(planned.thread_writes, results, strict=True):
-                    outcomes[index] = (True, result)
-            self._hot.trim()
-        metrics.group_commit_took("sqlite", len(batch), time.perf_counter() - began)
-        _answer(batch, outcomes)
+                return [(False, unavailable(error))] * len(batch)
+        outcomes = planned.outcomes
+        if planned.data_only:  # written by the process; value: the count it left
+            self._process_committed = True
+            self._committed_mark = value
+        else:  # written on the thread; value: the count it left, the thread writes' results
+            self._committed_mark, results = value
+            for (index, _), result in zip(planned.thread_writes, results, strict=True):
+                outcomes[index] = (True, result)
+        self._hot.trim()
+        return outcomes
 
     async def _each_alone(self, ops: list[Write]) -> list[tuple[bool, Any]]:
         """After a batch failed: each write alone, in its own transaction, from the file (any
@@ -731,6 +727,15 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [row[0] for row in rows]
+
+
+async def _answer_of(written: asyncio.Future[list[Any]]) -> list[Any]:
+    """The writer's answer; a writer that failed outright (its process gone, the thread's
+    SQL) wrote nothing, like one that refused."""
+    try:
+        return await written
+    except Exception as error:
+        return [REFUSED, error]
 
 
 def _answer(

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 import sqlite3
 import struct
 import sys
@@ -55,8 +54,9 @@ def connect(path: str, synchronous: str = "full") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Statement journals of multi-row statements in memory, not in a file opened, written and
+    # unlinked every few batches (seen with strace on the writer process).
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA cache_size = -65536")
     return conn
 
 
@@ -213,7 +213,6 @@ class WriterProcess:
             self._synchronous,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
         self._reading = asyncio.get_running_loop().create_task(self._read_answers())
 
