@@ -302,6 +302,43 @@ async def test_remembered_credentials_never_outlive_a_revocation(path: Path) -> 
         await store.close()
 
 
+async def test_bookkeeping_writes_keep_remembered_credentials(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The once-a-second activity flush and the audit do not touch accounts: a Client-Token
+    read stays remembered through them (forgetting it on each made most SRM setups read the
+    token again), while a write of an account record still forgets it."""
+    from sessionhub.core.accounts import AccountService  # noqa: PLC0415
+    from sessionhub.core.clock import SystemClock  # noqa: PLC0415
+    from sessionhub.core.records import AuditEntry  # noqa: PLC0415
+
+    store = await opened(path)
+    try:
+        accounts = AccountService(store, SystemClock())
+        await accounts.add_account("H1", max_sessions=3)
+        await accounts.add_device("H1", "d1")
+        token = (await accounts.issue_token("H1", "d1")).token
+        await accounts.authenticate(token)
+        reads: list[str] = []
+        one = store._one
+
+        async def counted(sql: str, args: tuple[Any, ...]) -> Any:
+            reads.append(sql)
+            return await one(sql, args)
+
+        monkeypatch.setattr(store, "_one", counted)
+        await store.add_activity([(1, "sessions_started", 3)])
+        await store.add_audit(AuditEntry(1, "ops", "end session", "s1"))
+        assert (await accounts.authenticate(token)).device_id == "d1"
+        assert reads == []
+
+        await accounts.add_device("H1", "d2")
+        assert (await accounts.authenticate(token)).device_id == "d1"
+        assert "t.token_hash" in reads[-1]  # read again
+    finally:
+        await store.close()
+
+
 def test_the_memory_bound_is_set_on_the_url() -> None:
     from sessionhub.stores.sqlite import from_url  # noqa: PLC0415
 

@@ -32,7 +32,7 @@ class GuardQueries(SharedSQL, GuardStore):
         return [int(row[0]) for row in rows[: len(keys)]]
 
     async def take_back_attempt(self, keys: Sequence[str], window_no: int) -> None:
-        await self._change(
+        await self._change_aside(
             [
                 (
                     "UPDATE auth_attempts SET attempts = attempts - 1"
@@ -44,7 +44,7 @@ class GuardQueries(SharedSQL, GuardStore):
         )
 
     async def add_visit(self, visit: DashboardVisit) -> None:
-        await self._change(
+        await self._change_aside(
             [
                 ("DELETE FROM dashboard_visits WHERE expires_at <= ?", (visit.created_at,)),
                 (
@@ -62,7 +62,7 @@ class GuardQueries(SharedSQL, GuardStore):
         return None if row is None else DashboardVisit(*row)
 
     async def end_visit(self, id_hash: str) -> None:
-        await self._change([("DELETE FROM dashboard_visits WHERE id_hash = ?", (id_hash,))])
+        await self._change_aside([("DELETE FROM dashboard_visits WHERE id_hash = ?", (id_hash,))])
 
     async def add_operator(self, operator: Operator) -> None:
         await self._insert(
@@ -96,7 +96,7 @@ class GuardQueries(SharedSQL, GuardStore):
             raise NotFoundError(f"No operator {name} (or revoked already)")
 
     async def add_audit(self, entry: AuditEntry) -> None:
-        await self._change(
+        await self._change_aside(
             [
                 (
                     "INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)",

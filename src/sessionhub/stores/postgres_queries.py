@@ -67,6 +67,11 @@ class PostgresQueries:
             statuses = [await conn.execute(numbered(sql), *args) for sql, args in steps]
         return [int(status.rsplit(" ", 1)[-1]) for status in statuses]
 
+    async def _change_aside(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        """``_change`` without the counts; the SQLite store tells the two apart (what it
+        remembers of accounts stays), nothing here is remembered."""
+        await self._change(steps)
+
     async def _returning(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """Run statements in one transaction; the first row each returned (None: none)."""
         async with self._connection() as conn, conn.transaction():

@@ -31,7 +31,7 @@ class StatsQueries(SharedSQL, StatsStore):
             "INSERT INTO activity (minute, name, value) VALUES (?, ?, ?)"
             " ON CONFLICT (minute, name) DO UPDATE SET value = activity.value + excluded.value"
         )
-        await self._change([(upsert, count) for count in counts])
+        await self._change_aside([(upsert, count) for count in counts])
 
     async def activity_since(self, minute: int) -> list[tuple[int, str, int]]:
         rows = await self._all(
