@@ -67,10 +67,12 @@ def inject_once(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> list[in
     """Make the next batch fail half-way with ``InjectedError``; returns the count of raises."""
     raised: list[int] = []
     if type(store).__name__ == "SQLiteSessionStore":
-        from sessionhub.stores import sqlite_batch  # noqa: PLC0415
+        from sessionhub.stores import sqlite_hot  # noqa: PLC0415
 
-        target: Any = sqlite_batch.PendingUpdates
-        name = "write_out"
+        # New sessions and updates are hot writes: the states to write are listed for the
+        # writer process on the loop, or for the writer thread inside its transaction.
+        target: Any = sqlite_hot.HotBatch
+        name = "live_rows"
     else:
         from sessionhub.stores import postgres  # noqa: PLC0415
 

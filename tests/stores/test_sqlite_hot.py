@@ -339,6 +339,69 @@ async def test_bookkeeping_writes_keep_remembered_credentials(
         await store.close()
 
 
+async def test_a_new_session_whose_id_only_the_file_knows_loses_alone(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """New sessions go to the writer process with the batch's other rows. An id that memory
+    knows is taken is answered at once; one only the file knows (its session fell out of
+    memory) makes the child refuse the batch, whose writes then run one by one: the loser is
+    told the id is taken, nothing of it is written, every other write lands once."""
+    store = await opened(path, hot_sessions=1)
+    try:
+        await store.create_session(record("old", data=b"0"), [ev("old", 1, "sessionStart")])
+        await store.create_session(record("warm", data=b"0"), [])  # "old" leaves memory
+        await store.create_session(record("alive", data=b"0"), [])  # and "warm" too
+        assert "old" not in store._hot
+        caplog.set_level("WARNING")
+        outcomes = await asyncio.gather(
+            store.create_session(record("new-0"), [ev("new-0", 1, "sessionStart")]),
+            store.create_session(record("old", started_at=9), [ev("old", 2, "late")]),
+            store.update_session("alive", increment()),  # type: ignore[arg-type]
+            store.create_session(record("alive"), []),  # known taken: answered in memory
+            store.create_session(record("new-1"), []),
+            return_exceptions=True,
+        )
+        assert store._process.running  # the batch went to the writer process
+        assert [type(outcome) for outcome in outcomes] == [
+            type(None),
+            ValueError,
+            int,
+            ValueError,
+            type(None),
+        ]
+        assert outcomes[2] == 1
+        old = await store.get_session("old")
+        assert old is not None and old.started_at == 1
+        assert [e.event_type for e in await store.list_events("old")] == ["sessionStart"]
+        assert [e.event_type for e in await store.list_events("new-0")] == ["sessionStart"]
+        assert await store.get_session("new-1") is not None
+        assert await store.update_session("alive", increment()) == 2  # type: ignore[arg-type]
+        assert "retrying each alone" not in caplog.text  # a race, not a failure
+    finally:
+        await store.close()
+
+
+async def test_new_sessions_are_linked_to_their_visitor_by_the_writer_process(
+    path: Path,
+) -> None:
+    """The child runs the visitor link of a new session itself (it changes no profile): two
+    sessions naming one identity, written in separate batches, share one visitor."""
+    store = await opened(path)
+    try:
+        await store.create_session(record("first", data=b"0"), [])  # memory known good
+        ids = [("adobe.visitorId", "v-1")]
+        for sid in ("a", "b"):
+            await store.create_session(msgspec.structs.replace(record(sid), identities=ids), [])
+            assert store._process.running
+        a, b = await store.get_session("a"), await store.get_session("b")
+        assert a is not None and b is not None
+        assert a.visitor_id is not None and a.visitor_id == b.visitor_id
+        visitor = await store.get_visitor(a.visitor_id)
+        assert visitor is not None and visitor.identities == ids
+    finally:
+        await store.close()
+
+
 def test_the_memory_bound_is_set_on_the_url() -> None:
     from sessionhub.stores.sqlite import from_url  # noqa: PLC0415
 
@@ -361,15 +424,15 @@ async def test_the_writer_process_refuses_what_was_planned_on_a_refused_batch(
     child = sqlite_writer._Child(sqlite_writer.connect(str(path)))
     try:
         live = ("active", None, None, 10, "lapsed", b"1", "s")
-        assert child.write([0, 1, True, [], [live]]) == [sqlite_writer.OK, 2]
+        assert child.write([0, 1, True, [], [], [live], []]) == [sqlite_writer.OK, 2]
         other = sqlite_writer.connect(str(path))
         other.execute("UPDATE commit_marks SET n = n + 1")  # another sessionhub's commit
         other.close()
-        first = [1, 2, False, [], [(*live[:5], b"2", "s")]]
-        second = [1, 3, False, [], [(*live[:5], b"3", "s")]]
+        first = [1, 2, False, [], [], [(*live[:5], b"2", "s")], []]
+        second = [1, 3, False, [], [], [(*live[:5], b"3", "s")], []]
         assert child.write(first) == [sqlite_writer.REFUSED, None]
         assert child.write(second) == [sqlite_writer.REFUSED, None]
-        assert child.write([2, 3, True, [], [(*live[:5], b"7", "s")]])[0] == sqlite_writer.OK
+        assert child.write([2, 3, True, [], [], [(*live[:5], b"7", "s")], []])[0] == sqlite_writer.OK
         row = child.conn.execute("SELECT data FROM sessions WHERE id = 's'").fetchone()
         assert row == (b"7",)
     finally:

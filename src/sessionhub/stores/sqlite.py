@@ -35,14 +35,12 @@ from sessionhub.stores.guard_queries import GuardQueries
 from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     SESSION_COLUMNS,
-    event_row,
     list_sessions_sql,
     session_from,
     session_row,
 )
 from sessionhub.stores.sqlite_accounts import AccountMemory, SQLiteAccountQueries
 from sessionhub.stores.sqlite_batch import (
-    INSERT_EVENT,
     INSERT_SESSION,
     Update,
     Write,
@@ -60,6 +58,7 @@ from sessionhub.stores.sqlite_hot import (
     HotBatch,
     HotStates,
     HotWrite,
+    NewSession,
     lock_and_load,
 )
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
@@ -237,26 +236,8 @@ class SQLiteSessionStore(
     # -- writes ------------------------------------------------------------------------------
 
     async def create_session(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
-        row = session_row(record)
-        event_rows = [event_row(event) for event in events]
-
-        def insert(conn: sqlite3.Connection) -> bool:
-            try:
-                conn.execute(INSERT_SESSION, row)
-            except sqlite3.IntegrityError as error:
-                if "sessions.id" not in str(error):
-                    raise
-                # The id is taken (two upserts of one client-chosen id raced): an answer, not
-                # a failure. The refused INSERT wrote nothing and SQLite undid only that
-                # statement, so the batch goes on; rolling it back and running every write
-                # alone (what a failure costs) made such races slow the whole server.
-                return False
-            conn.executemany(INSERT_EVENT, event_rows)
-            if record.identities:
-                link_visitor(conn, record.id, record.identities, None, record.started_at)
-            return True
-
-        if not await self._write(insert):
+        # A hot write: planned in memory and written with the batch's pings (``sqlite_hot``).
+        if not await self._write(NewSession(record, events)):
             raise ValueError(f"session {record.id} exists already")
         metrics.session_started(record.live)
 
@@ -318,10 +299,18 @@ class SQLiteSessionStore(
             batch = self._take_run()
             ops = [op for op, _ in batch]
             if isinstance(ops[0], HotWrite):
-                planned = self._plan_optimistic(ops)  # type: ignore[arg-type]
-                if planned is not None:
-                    await self._hand_on(batch, planned)
-                    await asyncio.sleep(0)  # let requests in before planning the next batch
+                try:
+                    planned = self._plan_optimistic(ops)  # type: ignore[arg-type]
+                    if planned is not None:
+                        await self._hand_on(batch, planned)
+                        await asyncio.sleep(0)  # let requests in before planning the next
+                        continue
+                except Exception as error:  # a bug: what was planned in memory is untrue
+                    log.warning(_RETRYING, len(ops), error)
+                    self._epoch += 1
+                    self._foreign()
+                    await self._drain()
+                    _answer(batch, await self._each_alone(ops))
                     continue
             await self._drain()  # the ways below start from what is on disk
             try:

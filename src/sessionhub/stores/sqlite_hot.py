@@ -42,18 +42,20 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sessionhub.core.records import LiveState
-from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args
+from sessionhub.core.records import EventRecord, LiveState, SessionRecord
+from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args, session_row
 from sessionhub.stores.sqlite_batch import Update, begin_waiting
 from sessionhub.stores.sqlite_visitors import link_visitor
 from sessionhub.stores.sqlite_writer import (
     Sighting,
     check_and_mark,
+    id_taken,
     insert_events_sql,
     insert_rows,
     marks,
     rollback,
     update_lives_sql,
+    write_new_sessions,
 )
 
 # Live states kept by default: at ~300-450 B each (bench/RESULTS.md) about 100 MB at most; a
@@ -77,7 +79,40 @@ class ThreadWrite:
         return self.run(conn)
 
 
-HotWrite = Update | ThreadWrite
+class NewSession:
+    """A new session (``create_session``): planned in memory like an update, its row written
+    with the batch's. Alone (after a failed batch) it is a plain write: the row, its events and
+    its visitor link; True, or False when a session of that id exists."""
+
+    __slots__ = ("events", "record", "row")
+
+    def __init__(self, record: SessionRecord, events: Sequence[EventRecord]) -> None:
+        self.record = record
+        self.row = session_row(record)
+        self.events = [event_row(event) for event in events]
+
+    @property
+    def session_id(self) -> str:
+        return self.record.id
+
+    def __call__(self, conn: sqlite3.Connection) -> bool:
+        try:
+            write_new_sessions(conn, [self.row])
+        except sqlite3.IntegrityError as error:
+            if not id_taken(error):
+                raise
+            # The id is taken (two upserts of one client-chosen id raced): an answer, not a
+            # failure. The refused INSERT wrote nothing and SQLite undid only that statement,
+            # so the batch goes on; rolling it back and running every write alone (what a
+            # failure costs) made such races slow the whole server.
+            return False
+        insert_rows(conn, insert_events_sql, self.events)
+        if self.record.identities:
+            link_visitor(conn, self.record.id, self.record.identities, None, self.record.started_at)
+        return True
+
+
+HotWrite = Update | ThreadWrite | NewSession
 
 
 class HotStates:
@@ -172,8 +207,11 @@ class HotBatch:
         self.session_ids = list(
             dict.fromkeys(op.session_id for op in ops if isinstance(op, Update))
         )
-        self.missing = [sid for sid in self.session_ids if sid not in hot]
+        new = {op.session_id for op in ops if isinstance(op, NewSession)}
+        self.missing = [sid for sid in self.session_ids if sid not in hot and sid not in new]
         self.lives: dict[str, LiveState] = {}  # what the batch's updates decided
+        self.sessions: list[tuple[Any, ...]] = []  # new sessions' rows
+        self._inserted: dict[str, LiveState] = {}  # the state each new row holds
         self.events: list[tuple[Any, ...]] = []
         self.links: list[tuple[str, Any, Any, int]] = []  # visitor work, in arrival order
         self.thread_writes: list[tuple[int, ThreadWrite]] = []
@@ -185,6 +223,9 @@ class HotBatch:
         lives = self.lives
         outcomes: list[tuple[bool, Any]] = []
         for index, op in enumerate(self.ops):
+            if isinstance(op, NewSession):
+                outcomes.append((True, self._plan_new(op, hot, loaded)))
+                continue
             if not isinstance(op, Update):
                 self.thread_writes.append((index, op))
                 outcomes.append((True, None))
@@ -207,10 +248,26 @@ class HotBatch:
         self.outcomes = outcomes
         return outcomes
 
+    def _plan_new(self, op: NewSession, hot: HotStates, loaded: dict[str, LiveState]) -> bool:
+        """A new session's row; False (and nothing to write) when its id is known taken. An
+        id taken that memory does not know of fails the batch's insert: it is then run again
+        write by write, and this one answers False there."""
+        sid = op.session_id
+        if sid in self.lives or sid in loaded or sid in hot:
+            return False
+        record = op.record
+        self.lives[sid] = self._inserted[sid] = record.live
+        self.sessions.append(op.row)
+        self.events.extend(op.events)
+        if record.identities:
+            self.links.append((sid, record.identities, None, record.started_at))
+        return True
+
     @property
     def data_only(self) -> bool:
-        """Nothing but rows to write: the writer process can take it."""
-        return not self.links and not self.thread_writes
+        """Nothing but rows (and links that change no profile) to write: the writer process
+        can take it."""
+        return not self.thread_writes and all(link[2] is None for link in self.links)
 
     def message(self, sibling_committed: bool) -> list[Any]:
         """What the writer process is sent (``sqlite_writer``)."""
@@ -218,8 +275,19 @@ class HotBatch:
             self.epoch,
             self.expected_mark,
             sibling_committed,
+            self.sessions,
             self.events,
-            [live_update_args(live, sid) for sid, live in self.lives.items()],
+            self.live_rows(),
+            [(sid, identities, at_ms) for sid, identities, _, at_ms in self.links],
+        ]
+
+    def live_rows(self) -> list[tuple[Any, ...]]:
+        """The states to write, but for new rows that already hold theirs."""
+        inserted = self._inserted
+        return [
+            live_update_args(live, sid)
+            for sid, live in self.lives.items()
+            if inserted.get(sid) is not live
         ]
 
     def write_rows(self, conn: sqlite3.Connection) -> list[Any]:
@@ -227,12 +295,9 @@ class HotBatch:
         commit; the thread writes' results, in order. On any failure nothing of the batch
         stays (rolled back) and the error propagates."""
         try:
+            write_new_sessions(conn, self.sessions)
             insert_rows(conn, insert_events_sql, self.events)
-            insert_rows(
-                conn,
-                update_lives_sql,
-                [live_update_args(live, sid) for sid, live in self.lives.items()],
-            )
+            insert_rows(conn, update_lives_sql, self.live_rows())
             for sid, identities, change, at_ms in self.links:
                 link_visitor(conn, sid, identities, change, at_ms)
             results = [op.run(conn) for _, op in self.thread_writes]

@@ -8,18 +8,23 @@ the loop writes one message per batch into a pipe and learns of the commit when 
 readable, with no thread in between (measured on Adobe pings: ~10k/s on the thread, ~14k/s
 through the child, same machine, same run).
 
-Only the hot batches of ``sqlite_hot`` that are pure data (events to insert, live states to
-write) go to the child; every other write (new sessions, admission, records, visitor links,
-play logs) stays on the store's own connection. Two connections of one store write the file,
-so neither can use ``PRAGMA data_version`` alone to tell another process's commit from its
-sibling's. Each transaction of a sessionhub writer therefore also counts itself in the one row
-of ``commit_marks`` (``check_and_mark``), and the store knows the count its own commits lead
-to: a count other than that is a foreign commit. ``data_version`` still catches writers that
-are not sessionhub (raw SQL) whenever the sibling connection has not committed meanwhile.
+Only the hot batches of ``sqlite_hot`` that are pure data go to the child: new sessions, events
+to insert, live states to write, and visitor links that change no profile (the child runs
+``link_visitor`` itself: it reads only what the same transaction holds). Every other write
+(admission, records, profile changes, play logs) stays on the store's own connection.
+
+Two connections of one store write the file, so neither can use ``PRAGMA data_version`` alone
+to tell another process's commit from its sibling's. Each transaction of a sessionhub writer
+therefore also counts itself in the one row of ``commit_marks`` (``check_and_mark``), and the
+store knows the count its own commits lead to: a count other than that is a foreign commit.
+``data_version`` still catches writers that are not sessionhub (raw SQL) whenever the sibling
+connection has not committed meanwhile.
 
 Wire format: each message is a 4-byte little-endian length and a msgpack array. To the child:
-``[epoch, expected_mark, sibling_committed, events, lives]``; from it: ``[status, value]``
-(``OK`` with the new mark, ``REFUSED``, or ``FAILED`` with the error's text). The child takes
+``[epoch, expected_mark, sibling_committed, sessions, events, lives, links]``; from it:
+``[status, value]`` (``OK`` with the new mark, ``REFUSED``, or ``FAILED`` with the error's
+text). A new session whose id is taken refuses the batch (the store runs its writes again one
+by one, and the one that lost the race is told so). The child takes
 messages in order and answers each; it exits when its input closes (the server went away,
 even by kill -9), after finishing the batch at hand.
 """
@@ -38,11 +43,15 @@ from typing import IO, Any
 
 import msgspec
 
+from sessionhub.stores.rows import SESSION_COLUMNS
+from sessionhub.stores.sqlite_visitors import link_visitor
+
 BUSY_TIMEOUT_MS = 10_000
 # Rows per multi-row statement: far below SQLite's 32,766 bound variables at 14 columns.
 CHUNK = 256
 _LIVE_ARITY = 7  # as rows.live_update_args: state, ..., data, then the id
 _EVENT_ARITY = 6
+_SESSION_ARITY = len(SESSION_COLUMNS.split(","))
 _HEADER = struct.Struct("<I")
 
 OK, REFUSED, FAILED = 0, 1, 2
@@ -86,6 +95,26 @@ def insert_events_sql(rows: int) -> str:
         "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
         f" VALUES {values}"
     )
+
+
+@functools.cache
+def insert_sessions_sql(rows: int) -> str:
+    return f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES {rows_of_marks(rows, _SESSION_ARITY)}"
+
+
+def id_taken(error: sqlite3.IntegrityError) -> bool:
+    """Whether a sessions insert failed because a session of that id exists."""
+    return "sessions.id" in str(error)
+
+
+def write_new_sessions(conn: sqlite3.Connection, sessions: Sequence[Sequence[Any]]) -> None:
+    insert_rows(conn, insert_sessions_sql, sessions)
+
+
+def link_pure(conn: sqlite3.Connection, links: Sequence[Sequence[Any]]) -> None:
+    """Visitor links that change no profile: ``(session id, identities, at_ms)`` each."""
+    for session_id, identities, at_ms in links:
+        link_visitor(conn, session_id, [(kind, value) for kind, value in identities], None, at_ms)
 
 
 def insert_rows(
@@ -136,6 +165,12 @@ def rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+def refusal(message: list[Any]) -> list[Any]:
+    """A batch of the same epoch that the child refuses (no count is expected)."""
+    epoch = message[0]
+    return [epoch, None, True, [], [], [], []]
+
+
 class _Child:
     """The child's side: one connection, the newest epoch of which a batch did not land."""
 
@@ -145,7 +180,7 @@ class _Child:
         self.poisoned = -1
 
     def write(self, message: list[Any]) -> list[Any]:
-        epoch, expected, sibling_committed, events, lives = message
+        epoch, expected, sibling_committed, sessions, events, lives, links = message
         if epoch <= self.poisoned:  # planned on a batch that did not land
             return [REFUSED, None]
         conn = self.conn
@@ -156,8 +191,17 @@ class _Child:
                 rollback(conn)
                 self.poisoned = epoch
                 return [REFUSED, None]
+            try:
+                write_new_sessions(conn, sessions)
+            except sqlite3.IntegrityError as error:
+                if not id_taken(error):
+                    raise
+                rollback(conn)  # a race for one id: an answer, not a failure to report
+                self.poisoned = epoch
+                return [REFUSED, None]
             insert_rows(conn, insert_events_sql, events)
             insert_rows(conn, update_lives_sql, lives)
+            link_pure(conn, links)
             conn.execute("COMMIT")
             return [OK, mark]
         except Exception as error:
@@ -223,7 +267,13 @@ class WriterProcess:
         if process is None or process.stdin is None or not self.running:
             future.set_exception(WriterGoneError("the writer process is not running"))
             return future
-        body = self._encoder.encode(message)
+        try:
+            body = self._encoder.encode(message)
+        except (OverflowError, TypeError):
+            # A value msgpack cannot carry (an integer past 64 bits, say): the child is sent a
+            # batch it must refuse instead, so that it also refuses every batch planned on
+            # this one (the epoch); the store then runs its writes again one by one.
+            body = self._encoder.encode(refusal(message))
         process.stdin.write(_HEADER.pack(len(body)) + body)
         self._waiting.append(future)
         return future
