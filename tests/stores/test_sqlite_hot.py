@@ -402,6 +402,115 @@ async def test_new_sessions_are_linked_to_their_visitor_by_the_writer_process(
         await store.close()
 
 
+async def test_admissions_from_two_stores_on_one_file_never_pass_the_limit(path: Path) -> None:
+    """Each store decides admissions on the account's sessions it keeps in memory; the other
+    store's commits make it decide again on the file, under the lock. Racing rounds of
+    admissions through both (evicting the oldest, then denying) leave exactly the limit live."""
+    from sessionhub.core.leases import DatabaseLeases  # noqa: PLC0415
+    from sessionhub.core.records import SessionRecord  # noqa: PLC0415
+
+    clock = ManualClock()
+    first, second = await opened(path), await opened(path)
+    keepers = [DatabaseLeases(first), DatabaseLeases(second)]
+
+    def playback(device: str) -> SessionRecord:
+        now = clock.now_ms()
+        return SessionRecord(
+            id=f"{device}-{now}",
+            started_at=now,
+            params={},
+            custom_metadata={},
+            live=lease(PlaybackState("acme", device, 30_000), now),
+            account_id="acme",
+            device_id=device,
+        )
+
+    def live_in_file() -> int:
+        conn = sqlite3.connect(path)
+        try:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM sessions WHERE account_id = 'acme' AND state = 'active'"
+                ).fetchone()[0]
+            )
+        finally:
+            conn.close()
+
+    try:
+        for round_no in range(6):
+            clock.advance(seconds=1)
+            decisions = await asyncio.gather(
+                *(
+                    keepers[n % 2].admit(
+                        playback(f"r{round_no}-d{n}"), 3, "evict-oldest", clock.now_ms()
+                    )
+                    for n in range(12)
+                )
+            )
+            assert all(decision.admit for decision in decisions)
+            assert live_in_file() == 3, round_no
+        clock.advance(seconds=1)
+        denied = await asyncio.gather(
+            *(
+                keepers[n % 2].admit(playback(f"late-{n}"), 3, "deny", clock.now_ms())
+                for n in range(10)
+            )
+        )
+        assert not any(decision.admit for decision in denied)
+        assert all(len(decision.conflicts) == 3 for decision in denied)
+        assert live_in_file() == 3
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_admission_in_memory_counts_what_ended_or_lapsed_meanwhile(path: Path) -> None:
+    """The account's sessions in memory follow their states: a torn-down session and a lapsed
+    lease no longer count, an operator's end from the CLI (another process) is seen."""
+    from sessionhub.core.leases import DatabaseLeases  # noqa: PLC0415
+    from sessionhub.core.records import SessionRecord  # noqa: PLC0415
+
+    clock = ManualClock()
+    store = await opened(path)
+    leases = DatabaseLeases(store)
+
+    def playback(device: str, lease_ms: int = 30_000) -> SessionRecord:
+        now = clock.now_ms()
+        return SessionRecord(
+            id=f"{device}-{now}",
+            started_at=now,
+            params={},
+            custom_metadata={},
+            live=lease(PlaybackState("acme", device, lease_ms), now),
+            account_id="acme",
+            device_id=device,
+        )
+
+    async def admit(device: str, lease_ms: int = 30_000) -> bool:
+        record = playback(device, lease_ms)
+        return (await leases.admit(record, 2, "deny", clock.now_ms())).admit
+
+    try:
+        assert await admit("a") and await admit("b", lease_ms=5_000)
+        assert store._hot.account("acme") is not None  # decided in memory from here on
+        assert not await admit("c")
+        clock.advance(seconds=6)  # b's lease lapses
+        assert await admit("c")
+        assert not await admit("d")
+        [a] = [r for r in await store.list_sessions(account_id="acme") if r.device_id == "a"]
+        await leases.end(a.id, "acme", clock.now_ms(), "teardown")  # torn down
+        assert await admit("d")
+        assert not await admit("e")
+        [c] = [r for r in await store.list_sessions(account_id="acme") if r.device_id == "c"]
+        cli = sqlite3.connect(path, isolation_level=None)
+        cli.execute("UPDATE sessions SET state = 'ended' WHERE id = ?", (c.id,))
+        cli.close()
+        assert await admit("e")
+        assert not await admit("f")
+    finally:
+        await store.close()
+
+
 def test_the_memory_bound_is_set_on_the_url() -> None:
     from sessionhub.stores.sqlite import from_url  # noqa: PLC0415
 

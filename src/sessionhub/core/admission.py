@@ -13,7 +13,7 @@ from sessionhub.core.end_reasons import EVICTED, REPLACED
 from sessionhub.core.records import AdmissionPolicy
 
 
-class LiveSession(msgspec.Struct, frozen=True):
+class LiveSession(msgspec.Struct, frozen=True, gc=False):  # only str and int: no cycles
     id: str
     device_id: str | None
     content_id: str | None

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sessionhub.core.admission import AdmissionDecision, LiveSession
+from sessionhub.core.admission import AdmissionDecision
 from sessionhub.core.contracts import Decide, Store
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import (
@@ -37,11 +37,9 @@ from sessionhub.stores.rows import (
     SESSION_COLUMNS,
     list_sessions_sql,
     session_from,
-    session_row,
 )
 from sessionhub.stores.sqlite_accounts import AccountMemory, SQLiteAccountQueries
 from sessionhub.stores.sqlite_batch import (
-    INSERT_SESSION,
     Update,
     Write,
     apply_batch,
@@ -55,14 +53,17 @@ from sessionhub.stores.sqlite_batch import (
 from sessionhub.stores.sqlite_hot import (
     HOT_SESSIONS,
     IN_FLIGHT,
+    Accounts,
+    Admit,
     HotBatch,
     HotStates,
     HotWrite,
     NewSession,
+    lock_and_check,
     lock_and_load,
 )
 from sessionhub.stores.sqlite_playlogs import SQLitePlayLogQueries
-from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries, link_visitor
+from sessionhub.stores.sqlite_visitors import SQLiteVisitorQueries
 from sessionhub.stores.sqlite_writer import (
     OK,
     REFUSED,
@@ -242,34 +243,9 @@ class SQLiteSessionStore(
         metrics.session_started(record.live)
 
     async def admit(self, record: SessionRecord, decide: Decide, now_ms: int) -> AdmissionDecision:
-        row = session_row(record)
-
-        def admit(conn: sqlite3.Connection) -> AdmissionDecision:
-            # Runs inside the batch transaction, which holds SQLite's write lock: nothing else
-            # can insert or end a session of this account between the count and the insert.
-            live = [
-                LiveSession(*found)
-                for found in conn.execute(
-                    "SELECT id, device_id, content_id, started_at FROM sessions"
-                    " WHERE account_id = ? AND state = 'active'"
-                    " AND (expires_at IS NULL OR expires_at > ?)",
-                    (record.account_id, now_ms),
-                )
-            ]
-            decision = decide(live)
-            self._hot.forget(session_id for session_id, _ in decision.end)
-            conn.executemany(
-                "UPDATE sessions SET state = 'ended', ended_at = ?, end_reason = ?,"
-                " expires_at = NULL WHERE id = ?",
-                [(now_ms, reason, session_id) for session_id, reason in decision.end],
-            )
-            if decision.admit:
-                conn.execute(INSERT_SESSION, row)
-                if record.identities:
-                    link_visitor(conn, record.id, record.identities, None, now_ms)
-            return decision
-
-        result: AdmissionDecision = await self._write(admit)
+        # A hot write: decided in memory when it knows the account's live sessions, written with
+        # the batch (``sqlite_hot.Admit``); each batch is one transaction under the write lock.
+        result: AdmissionDecision = await self._write(Admit(record, decide, now_ms))
         metrics.admission_written(record.live, result.admit, result.end)
         return result
 
@@ -337,11 +313,10 @@ class SQLiteSessionStore(
         if hot.mark is None:
             return None
         batch = HotBatch(ops, hot, self._epoch)
-        if batch.missing:
+        if batch.missing or batch.missing_accounts:
             return None
         batch.plan(hot, {})
-        for sid, live in batch.lives.items():
-            hot.remember(sid, live)
+        _keep(hot, {}, batch)
         hot.mark += 1
         return batch
 
@@ -387,15 +362,13 @@ class SQLiteSessionStore(
             return [REFUSED, None]
         loop = asyncio.get_running_loop()
         conn = self._open_write_conn()
-        foreign, mark, _ = await loop.run_in_executor(
+        foreign, mark = await loop.run_in_executor(
             self._writer,
-            lock_and_load,
+            lock_and_check,
             conn,
             self._thread_seen,
             planned.expected_mark,
             self._take_process_committed(),
-            [],
-            [],
         )
         if foreign:
             await loop.run_in_executor(self._writer, rollback, conn)
@@ -501,19 +474,18 @@ class SQLiteSessionStore(
         hot = self._hot
         batch = HotBatch(ops, hot)
         try:
-            foreign, mark, loaded = await loop.run_in_executor(
+            foreign, mark, loaded, loaded_accounts = await loop.run_in_executor(
                 self._writer,
                 lock_and_load,
                 conn,
                 self._thread_seen,
                 self._expected_mark(),
                 self._take_process_committed(),
-                batch.session_ids,
-                batch.missing,
+                batch,
             )
             if foreign:  # another writer committed meanwhile (or it cannot be known)
                 self._foreign()
-            outcomes = batch.plan(hot, loaded)
+            outcomes = batch.plan(hot, loaded, loaded_accounts)
             results = await loop.run_in_executor(self._writer, batch.write_rows, conn)
         except Exception as error:
             log.warning(_RETRYING, len(ops), error)
@@ -523,8 +495,7 @@ class SQLiteSessionStore(
         hot.mark = self._committed_mark = mark  # memory now: read or written under this lock
         for sid, live in loaded.items():
             hot.remember(sid, live)
-        for sid, live in batch.lives.items():
-            hot.remember(sid, live)
+        _keep(hot, loaded_accounts, batch)
         hot.trim()
         for (index, _), value in zip(batch.thread_writes, results, strict=True):
             outcomes[index] = (True, value)
@@ -716,6 +687,15 @@ class SQLiteSessionStore(
             ).fetchall()
         )
         return [row[0] for row in rows]
+
+
+def _keep(hot: HotStates, loaded_accounts: Accounts, batch: HotBatch) -> None:
+    """What a planned batch leaves becomes memory: its states, and the accounts it read or
+    admitted to (after the states: an account lists only sessions memory holds)."""
+    for sid, live in batch.lives.items():
+        hot.remember(sid, live)
+    for account_id, sessions in {**loaded_accounts, **batch.accounts}.items():
+        hot.keep_account(account_id, sessions)
 
 
 async def _answer_of(written: asyncio.Future[list[Any]]) -> list[Any]:
