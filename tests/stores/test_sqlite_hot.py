@@ -541,7 +541,8 @@ async def test_the_writer_process_refuses_what_was_planned_on_a_refused_batch(
         second = [1, 3, False, [], [], [(*live[:5], b"3", "s")], []]
         assert child.write(first) == [sqlite_writer.REFUSED, None]
         assert child.write(second) == [sqlite_writer.REFUSED, None]
-        assert child.write([2, 3, True, [], [], [(*live[:5], b"7", "s")], []])[0] == sqlite_writer.OK
+        third = [2, 3, True, [], [], [(*live[:5], b"7", "s")], []]
+        assert child.write(third)[0] == sqlite_writer.OK
         row = child.conn.execute("SELECT data FROM sessions WHERE id = 's'").fetchone()
         assert row == (b"7",)
     finally:

@@ -4,12 +4,13 @@ Pings, keep-alives, engagement events, new sessions, admissions and play logs ar
 traffic; each is a small change to one session's live state (or a new row). An admission is
 decided in memory too, on the account's sessions kept beside their states
 (``HotStates.account``: ~170 B a session besides its device id, measured with tracemalloc on
-two-device households), once an admission has read the account under the lock. The serving process is the file's
-usual writer, so it keeps each live session's ``LiveState`` as last committed (``HotStates``);
-an update runs its updater against that copy on the event loop and leaves behind rows to write.
-No SQL statement runs on the loop for them: the writer thread takes the write lock, writes a
-whole batch as a few multi-row statements and commits (``synchronous=FULL``), and only then are
-the callers answered.
+two-device households), once an admission has read the account under the lock.
+
+The serving process is the file's usual writer, so it keeps each live session's ``LiveState``
+as last committed (``HotStates``); an update runs its updater against that copy on the event
+loop and leaves behind rows to write. No SQL statement runs on the loop for them: the writer
+(process or thread) takes the write lock, writes a whole batch as a few multi-row statements
+and commits (``synchronous=FULL``), and only then are the callers answered.
 
 Why multi-row statements and not ``executemany``: Python's ``sqlite3`` lets go of the GIL for
 every row's step and must take it back from the busy event loop before binding the next row
