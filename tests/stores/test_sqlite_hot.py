@@ -511,6 +511,46 @@ async def test_admission_in_memory_counts_what_ended_or_lapsed_meanwhile(path: P
         await store.close()
 
 
+async def test_play_logs_and_request_checks_are_jobs_of_the_writer_process(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Play logs and OAuth request checks go to the writer process with the batch's pings:
+    each answers for itself (new logs counted, a replayed nonce seen, the bucket drained), and
+    one that SQLite refuses fails alone, the others of its batch written once."""
+    from tests.stores.test_playlogs_contract import play  # noqa: PLC0415
+
+    store = await opened(path)
+    try:
+        await store.create_session(record("s", data=b"0"), [])  # memory known good
+        caplog.set_level("WARNING")
+        logs, again, first, replay, second, ping = await asyncio.gather(
+            store.add_play_logs([play(1, at=0), play(2, at=0)]),
+            store.add_play_logs([play(2, at=0), play(3, at=0)]),
+            store.check_request("key", "n1", "100", 1_000, 0, 2),
+            store.check_request("key", "n1", "100", 1_001, 0, 2),
+            store.check_request("key", "n2", "100", 1_002, 0, 2),
+            store.update_session("s", increment()),  # type: ignore[arg-type]
+        )
+        assert store._process.running
+        assert (logs, again, ping) == (2, 1, 1)
+        assert not first.replayed and first.rate is not None and first.rate.remaining == 1
+        assert replay.replayed and replay.rate is None
+        assert second.rate is not None and second.rate.remaining == 0
+        assert "retrying each alone" not in caplog.text
+
+        outcomes = await asyncio.gather(
+            store.add_play_logs([play(4, at=0)]),
+            store.add_play_logs([play(2**63, at=0)]),  # msgpack carries it, SQLite cannot
+            store.update_session("s", increment()),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert outcomes[0] == 1 and outcomes[2] == 2
+        assert isinstance(outcomes[1], Exception)
+        assert len(await store.list_play_logs()) == 4
+    finally:
+        await store.close()
+
+
 def test_the_memory_bound_is_set_on_the_url() -> None:
     from sessionhub.stores.sqlite import from_url  # noqa: PLC0415
 
@@ -533,15 +573,15 @@ async def test_the_writer_process_refuses_what_was_planned_on_a_refused_batch(
     child = sqlite_writer._Child(sqlite_writer.connect(str(path)))
     try:
         live = ("active", None, None, 10, "lapsed", b"1", "s")
-        assert child.write([0, 1, True, [], [], [live], []]) == [sqlite_writer.OK, 2]
+        assert child.write([0, 1, True, [], [], [live], [], []]) == [sqlite_writer.OK, [2, []]]
         other = sqlite_writer.connect(str(path))
         other.execute("UPDATE commit_marks SET n = n + 1")  # another sessionhub's commit
         other.close()
-        first = [1, 2, False, [], [], [(*live[:5], b"2", "s")], []]
-        second = [1, 3, False, [], [], [(*live[:5], b"3", "s")], []]
+        first = [1, 2, False, [], [], [(*live[:5], b"2", "s")], [], []]
+        second = [1, 3, False, [], [], [(*live[:5], b"3", "s")], [], []]
         assert child.write(first) == [sqlite_writer.REFUSED, None]
         assert child.write(second) == [sqlite_writer.REFUSED, None]
-        third = [2, 3, True, [], [], [(*live[:5], b"7", "s")], []]
+        third = [2, 3, True, [], [], [(*live[:5], b"7", "s")], [], []]
         assert child.write(third)[0] == sqlite_writer.OK
         row = child.conn.execute("SELECT data FROM sessions WHERE id = 's'").fetchone()
         assert row == (b"7",)

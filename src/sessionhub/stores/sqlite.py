@@ -418,13 +418,14 @@ class SQLiteSessionStore(
             except BaseException as error:
                 return [(False, unavailable(error))] * len(batch)
         outcomes = planned.outcomes
-        if planned.data_only:  # written by the process; value: the count it left
+        # value: the count the batch left and its jobs' answers (plain ones from the process)
+        self._committed_mark, results = value
+        if planned.data_only:
             self._process_committed = True
-            self._committed_mark = value
-        else:  # written on the thread; value: the count it left, the thread writes' results
-            self._committed_mark, results = value
-            for (index, _), result in zip(planned.thread_writes, results, strict=True):
-                outcomes[index] = (True, result)
+            jobs = planned.jobs
+            results = [op.decode(result) for (_, op), result in zip(jobs, results, strict=True)]
+        for (index, _), result in zip(planned.jobs, results, strict=True):
+            outcomes[index] = (True, result)
         self._hot.trim()
         return outcomes
 
@@ -497,7 +498,7 @@ class SQLiteSessionStore(
             hot.remember(sid, live)
         _keep(hot, loaded_accounts, batch)
         hot.trim()
-        for (index, _), value in zip(batch.thread_writes, results, strict=True):
+        for (index, _), value in zip(batch.jobs, results, strict=True):
             outcomes[index] = (True, value)
         return outcomes
 

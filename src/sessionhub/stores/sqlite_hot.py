@@ -53,6 +53,7 @@ from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args, se
 from sessionhub.stores.sqlite_batch import Update, begin_waiting
 from sessionhub.stores.sqlite_visitors import link_visitor
 from sessionhub.stores.sqlite_writer import (
+    JOBS,
     Sighting,
     check_and_mark,
     id_taken,
@@ -72,17 +73,19 @@ HOT_SESSIONS = 250_000
 IN_FLIGHT = 4
 
 
-class ThreadWrite:
-    """A write of a few statements that runs on the writer thread inside a hot batch (play logs:
-    one multi-row insert). Called with the connection like any plain write."""
+class Job:
+    """A write of a few statements that either writer runs, by name (``sqlite_writer.JOBS``:
+    play logs, OAuth request checks); ``decode`` turns its plain answer into the caller's."""
 
-    __slots__ = ("run",)
+    __slots__ = ("args", "decode", "name")
 
-    def __init__(self, run: Callable[[sqlite3.Connection], Any]) -> None:
-        self.run = run
+    def __init__(self, name: str, args: Sequence[Any], decode: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.args = args
+        self.decode = decode
 
     def __call__(self, conn: sqlite3.Connection) -> Any:
-        return self.run(conn)
+        return self.decode(JOBS[self.name](conn, *self.args))
 
 
 class NewSession:
@@ -166,7 +169,7 @@ def ended(live: LiveState, at_ms: int, reason: str) -> LiveState:
     return LiveState(live.api, "ended", at_ms, reason, None, live.expiry_reason, live.data)
 
 
-HotWrite = Update | ThreadWrite | NewSession | Admit
+HotWrite = Update | Job | NewSession | Admit
 
 
 class HotStates:
@@ -337,13 +340,13 @@ class HotBatch:
         self._inserted: dict[str, LiveState] = {}  # the state each new row holds
         self.events: list[tuple[Any, ...]] = []
         self.links: list[tuple[str, Any, Any, int]] = []  # visitor work, in arrival order
-        self.thread_writes: list[tuple[int, ThreadWrite]] = []
+        self.jobs: list[tuple[int, Job]] = []
 
     def plan(
         self, hot: HotStates, loaded: dict[str, LiveState], loaded_accounts: Accounts | None = None
     ) -> list[tuple[bool, Any]]:
-        """Run the updaters in arrival order; returns each write's outcome (a thread write's
-        is filled in by ``write_rows``). An updater's error is its result, as in
+        """Run the updaters in arrival order; returns each write's outcome (a job's is filled
+        in once written). An updater's error is its result, as in
         ``apply_batch``."""
         lives = self.lives
         outcomes: list[tuple[bool, Any]] = []
@@ -354,9 +357,9 @@ class HotBatch:
             if isinstance(op, Admit):
                 outcomes.append(self._plan_admit(op, hot, loaded, loaded_accounts or {}))
                 continue
-            if not isinstance(op, Update):
-                self.thread_writes.append((index, op))
-                outcomes.append((True, None))
+            if isinstance(op, Job):
+                self.jobs.append((index, op))
+                outcomes.append((True, None))  # filled in once written
                 continue
             sid = op.session_id
             current = lives.get(sid) or loaded.get(sid) or hot.get(sid)
@@ -453,7 +456,7 @@ class HotBatch:
     def data_only(self) -> bool:
         """Nothing but rows (and links that change no profile) to write: the writer process
         can take it."""
-        return not self.thread_writes and all(link[2] is None for link in self.links)
+        return all(link[2] is None for link in self.links)
 
     def message(self, sibling_committed: bool) -> list[Any]:
         """What the writer process is sent (``sqlite_writer``)."""
@@ -465,6 +468,7 @@ class HotBatch:
             self.events,
             self.live_rows(),
             [(sid, identities, at_ms) for sid, identities, _, at_ms in self.links],
+            [(op.name, op.args) for _, op in self.jobs],
         ]
 
     def live_rows(self) -> list[tuple[Any, ...]]:
@@ -478,7 +482,7 @@ class HotBatch:
 
     def write_rows(self, conn: sqlite3.Connection) -> list[Any]:
         """Writer thread, in the transaction ``lock_and_load`` opened: write the plan and
-        commit; the thread writes' results, in order. On any failure nothing of the batch
+        commit; the jobs' results, in order. On any failure nothing of the batch
         stays (rolled back) and the error propagates."""
         try:
             write_new_sessions(conn, self.sessions)
@@ -486,7 +490,7 @@ class HotBatch:
             insert_rows(conn, update_lives_sql, self.live_rows())
             for sid, identities, change, at_ms in self.links:
                 link_visitor(conn, sid, identities, change, at_ms)
-            results = [op.run(conn) for _, op in self.thread_writes]
+            results = [op(conn) for _, op in self.jobs]
             conn.execute("COMMIT")
             return results
         except BaseException:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 from msgspec.structs import astuple
 
-from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import PlayLogStore, RequestGate
-from sessionhub.core.records import PlayLog, ReportRow, RequestCheck
-from sessionhub.stores.sqlite_hot import ThreadWrite
+from sessionhub.core.records import PlayLog, RateDecision, ReportRow, RequestCheck
+from sessionhub.stores.sqlite_hot import Job
 from sessionhub.stores.sqlite_queries import SQLiteQueries
-from sessionhub.stores.sqlite_writer import insert_rows, rows_of_marks
 
 T = TypeVar("T")
 _COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
@@ -31,28 +27,15 @@ _DIMENSIONS = {
 REPORT_CHUNK = 1000
 
 
-@functools.cache
-def _insert_logs_sql(rows: int) -> str:
-    """Play logs in one statement (see ``sqlite_hot``: one GIL hand-over, not one a row)."""
-    values = rows_of_marks(rows, len(PlayLog.__struct_fields__))
-    return f"INSERT OR IGNORE INTO play_logs ({_COLUMNS}) VALUES {values}"
-
-
 class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, RequestGate):
     def _reader_executor(self) -> Any:
         raise NotImplementedError
 
     async def add_play_logs(self, logs: Sequence[PlayLog]) -> int:
         # PlayLog's fields are in the INSERT's column order: astuple builds each row in C.
-        rows = [astuple(log) for log in logs]
-
-        def insert(conn: sqlite3.Connection) -> int:
-            before = conn.total_changes
-            insert_rows(conn, _insert_logs_sql, rows)
-            return conn.total_changes - before
-
-        # On the writer thread with the batch's other hot writes: no SQL on the event loop.
-        inserted: int = await self._write(ThreadWrite(insert))
+        # A job of the batch's writer (the writer process when it can): no SQL on the loop.
+        job = Job("play_logs", [[astuple(log) for log in logs]], int)
+        inserted: int = await self._write(job)
         return inserted
 
     def _report_sql(self, by: list[str]) -> tuple[str, str]:
@@ -113,28 +96,14 @@ class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, RequestGate):
         forget_before_ms: int,
         rate_per_s: int,
     ) -> RequestCheck:
-        def check(conn: sqlite3.Connection) -> RequestCheck:
-            conn.execute("DELETE FROM oauth_nonces WHERE seen_at < ?", (forget_before_ms,))
-            inserted = conn.execute(
-                "INSERT OR IGNORE INTO oauth_nonces (consumer_key, nonce, timestamp, seen_at)"
-                " VALUES (?, ?, ?, ?)",
-                (key, nonce, timestamp, now_ms),
-            ).rowcount
-            if inserted == 0:
-                return RequestCheck(replayed=True, rate=None)
-            row = conn.execute(
-                "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", (key,)
-            ).fetchone()
-            bucket, decision = take(
-                None if row is None else Bucket(row[0], row[1]), now_ms, rate_per_s
-            )
-            conn.execute(
-                "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens,"
-                " updated_at = excluded.updated_at",
-                (key, bucket.tokens, bucket.updated_at),
-            )
-            return RequestCheck(replayed=False, rate=decision)
-
-        result: RequestCheck = await self._write(check)
+        args = [key, nonce, timestamp, now_ms, forget_before_ms, rate_per_s]
+        job = Job("request_check", args, _request_check)
+        result: RequestCheck = await self._write(job)
         return result
+
+
+def _request_check(answer: list[Any]) -> RequestCheck:
+    """``RequestCheck`` of ``sqlite_writer.check_request``'s plain answer."""
+    if answer[0]:
+        return RequestCheck(replayed=True, rate=None)
+    return RequestCheck(replayed=False, rate=RateDecision(*answer[1:]))

@@ -9,9 +9,10 @@ readable, with no thread in between (measured on Adobe pings: ~10k/s on the thre
 through the child, same machine, same run).
 
 Only the hot batches of ``sqlite_hot`` that are pure data go to the child: new sessions, events
-to insert, live states to write, and visitor links that change no profile (the child runs
-``link_visitor`` itself: it reads only what the same transaction holds). Every other write
-(admission, records, profile changes, play logs) stays on the store's own connection.
+to insert, live states to write, visitor links that change no profile (the child runs
+``link_visitor`` itself: it reads only what the same transaction holds), and the ``JOBS``
+(play logs, OAuth nonce and rate checks). Every other write (records, profile changes, and any
+batch holding one) stays on the store's own connection.
 
 Two connections of one store write the file, so neither can use ``PRAGMA data_version`` alone
 to tell another process's commit from its sibling's. Each transaction of a sessionhub writer
@@ -21,10 +22,10 @@ store knows the count its own commits lead to: a count other than that is a fore
 connection has not committed meanwhile.
 
 Wire format: each message is a 4-byte little-endian length and a msgpack array. To the child:
-``[epoch, expected_mark, sibling_committed, sessions, events, lives, links]``; from it:
-``[status, value]`` (``OK`` with the new mark, ``REFUSED``, or ``FAILED`` with the error's
-text). A new session whose id is taken refuses the batch (the store runs its writes again one
-by one, and the one that lost the race is told so). The child takes
+``[epoch, expected_mark, sibling_committed, sessions, events, lives, links, jobs]``; from it:
+``[status, value]`` (``OK`` with ``[the new mark, the jobs' answers]``, ``REFUSED``, or
+``FAILED`` with the error's text). A new session whose id is taken refuses the batch (the
+store runs its writes again one by one, and the one that lost the race is told so). The child takes
 messages in order and answers each; it exits when its input closes (the server went away,
 even by kill -9), after finishing the batch at hand.
 """
@@ -43,6 +44,8 @@ from typing import IO, Any
 
 import msgspec
 
+from sessionhub.core.consumers import Bucket, take
+from sessionhub.core.records import PlayLog
 from sessionhub.stores.rows import SESSION_COLUMNS
 from sessionhub.stores.sqlite_visitors import link_visitor
 
@@ -117,6 +120,60 @@ def link_pure(conn: sqlite3.Connection, links: Sequence[Sequence[Any]]) -> None:
         link_visitor(conn, session_id, [(kind, value) for kind, value in identities], None, at_ms)
 
 
+@functools.cache
+def insert_logs_sql(rows: int) -> str:
+    columns = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
+    values = rows_of_marks(rows, len(PlayLog.__struct_fields__))
+    return f"INSERT OR IGNORE INTO play_logs ({columns}) VALUES {values}"
+
+
+def insert_play_logs(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> int:
+    """Play logs (rows in ``PlayLog``'s field order); how many were new (not duplicates)."""
+    before = conn.total_changes
+    insert_rows(conn, insert_logs_sql, rows)
+    return conn.total_changes - before
+
+
+def check_request(
+    conn: sqlite3.Connection,
+    key: str,
+    nonce: str,
+    timestamp: str,
+    now_ms: int,
+    forget_before_ms: int,
+    rate_per_s: int,
+) -> list[Any]:
+    """An OAuth nonce claimed (old ones forgotten) and one request taken from the key's rate
+    bucket: ``[True]`` when the nonce was seen before (the bucket is not touched), else
+    ``[False, *RateDecision's fields]``."""
+    conn.execute("DELETE FROM oauth_nonces WHERE seen_at < ?", (forget_before_ms,))
+    inserted = conn.execute(
+        "INSERT OR IGNORE INTO oauth_nonces (consumer_key, nonce, timestamp, seen_at)"
+        " VALUES (?, ?, ?, ?)",
+        (key, nonce, timestamp, now_ms),
+    ).rowcount
+    if inserted == 0:
+        return [True]
+    row = conn.execute(
+        "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", (key,)
+    ).fetchone()
+    bucket, decision = take(None if row is None else Bucket(row[0], row[1]), now_ms, rate_per_s)
+    conn.execute(
+        "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens,"
+        " updated_at = excluded.updated_at",
+        (key, bucket.tokens, bucket.updated_at),
+    )
+    return [False, *msgspec.structs.astuple(decision)]
+
+
+# Writes either writer runs by name (``sqlite_hot.Job``): their answers are plain values.
+JOBS: dict[str, Callable[..., Any]] = {
+    "play_logs": insert_play_logs,
+    "request_check": check_request,
+}
+
+
 def insert_rows(
     conn: sqlite3.Connection, sql_for: Callable[[int], str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -168,7 +225,7 @@ def rollback(conn: sqlite3.Connection) -> None:
 def refusal(message: list[Any]) -> list[Any]:
     """A batch of the same epoch that the child refuses (no count is expected)."""
     epoch = message[0]
-    return [epoch, None, True, [], [], [], []]
+    return [epoch, None, True, [], [], [], [], []]
 
 
 class _Child:
@@ -180,7 +237,7 @@ class _Child:
         self.poisoned = -1
 
     def write(self, message: list[Any]) -> list[Any]:
-        epoch, expected, sibling_committed, sessions, events, lives, links = message
+        epoch, expected, sibling_committed, sessions, events, lives, links, jobs = message
         if epoch <= self.poisoned:  # planned on a batch that did not land
             return [REFUSED, None]
         conn = self.conn
@@ -202,8 +259,9 @@ class _Child:
             insert_rows(conn, insert_events_sql, events)
             insert_rows(conn, update_lives_sql, lives)
             link_pure(conn, links)
+            results = [JOBS[name](conn, *args) for name, args in jobs]
             conn.execute("COMMIT")
-            return [OK, mark]
+            return [OK, [mark, results]]
         except Exception as error:
             self.poisoned = epoch
             with contextlib.suppress(sqlite3.Error):
