@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -189,6 +190,8 @@ class SQLiteSessionStore(
         self._committed_mark: int | None = None  # the count the last landed commit left
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        # Resolved by the next write while the flusher waits for a batch in flight to land.
+        self._arrival: asyncio.Future[None] | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._reader: ThreadPoolExecutor | None = None
         self._write_conn: sqlite3.Connection | None = None
@@ -263,6 +266,8 @@ class SQLiteSessionStore(
         self._pending.append((op, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush())
+        elif self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
         return future
 
     async def _flush(self) -> None:
@@ -270,7 +275,12 @@ class SQLiteSessionStore(
         await asyncio.sleep(0)
         while self._pending or self._in_flight:
             if not self._pending:
-                await self._in_flight[0]
+                # Until the oldest batch lands or a write arrives: a write arriving meanwhile
+                # is planned and handed on at once (up to IN_FLIGHT), not after that landing
+                # (measured on play logs: 110-118k -> 130-132k logs/s, same machine and run).
+                arrival = self._arrival = asyncio.get_running_loop().create_future()
+                await asyncio.wait((self._in_flight[0], arrival), return_when=FIRST_COMPLETED)
+                self._arrival = None
                 continue
             batch = self._take_run()
             ops = [op for op, _ in batch]
