@@ -242,3 +242,50 @@ async def test_writes_are_there_after_reopening(store: SessionStore, store_url: 
     finally:
         await reopened.close()
     await store.open()  # the fixture closes it again
+
+
+async def test_new_sessions_of_one_batch_link_to_their_visitors(store: SessionStore) -> None:
+    """Sessions created together (one batch) are linked as if one by one: a new identity makes
+    a new visitor, an identity two of them share makes one, a known identity finds its
+    visitor (and the visitor claims the session's other identities), identities of two
+    visitors merge them into the older."""
+    import msgspec  # noqa: PLC0415
+
+    def named(sid: str, *values: str, started_at: int = 1) -> SessionRecord:
+        ids = [("adobe.visitorId", value) for value in values]
+        return msgspec.structs.replace(record(sid, started_at=started_at), identities=ids)
+
+    await store.create_session(named("old-1", "v1"), [])
+    await store.create_session(named("old-2", "v2", started_at=2), [])
+    await asyncio.gather(
+        store.create_session(named("a", "new-a"), []),
+        store.create_session(named("b", "new-b"), []),
+        store.create_session(named("c", "shared"), []),
+        store.create_session(named("d", "shared", "d-own"), []),
+        store.create_session(named("e", "v1", "e-new"), []),
+        store.create_session(named("f", "v2"), []),
+    )
+    visitor = {}
+    for sid in ("old-1", "old-2", "a", "b", "c", "d", "e", "f"):
+        found = await store.get_session(sid)
+        assert found is not None and found.visitor_id is not None, sid
+        visitor[sid] = found.visitor_id
+    assert len({visitor["a"], visitor["b"], visitor["c"], visitor["old-1"], visitor["old-2"]}) == 5
+    assert visitor["c"] == visitor["d"]
+    assert visitor["e"] == visitor["old-1"]
+    assert visitor["f"] == visitor["old-2"]
+    v1 = await store.get_visitor(visitor["old-1"])
+    assert v1 is not None and sorted(v for _, v in v1.identities) == ["e-new", "v1"]
+    cd = await store.get_visitor(visitor["c"])
+    assert cd is not None and sorted(v for _, v in cd.identities) == ["d-own", "shared"]
+
+    # a session naming both old visitors merges them into the older
+    await asyncio.gather(
+        store.create_session(named("g", "v1", "v2"), []),
+        store.create_session(named("h", "new-h"), []),
+    )
+    g = await store.get_session("g")
+    assert g is not None and g.visitor_id == visitor["old-1"]
+    merged = await store.get_visitor(visitor["old-2"])  # follows the merge
+    assert merged is not None and merged.id == visitor["old-1"]
+    assert sorted(v for _, v in merged.identities) == ["e-new", "v1", "v2"]

@@ -40,7 +40,11 @@ from sessionhub.stores.postgres_connection import (
     unavailable,
 )
 from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
-from sessionhub.stores.postgres_visitors import PostgresVisitorQueries, link_visitor
+from sessionhub.stores.postgres_visitors import (
+    PostgresVisitorQueries,
+    claim_visitors,
+    link_visitor,
+)
 from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
     LIVE_COLUMNS,
@@ -58,6 +62,12 @@ _INSERT_SESSION = (
 )
 # A whole batch in one statement each, one array a column: one plan, one execution, however
 # many pings share the batch (executemany runs the statement once a row).
+_INSERT_SESSIONS = (
+    f"INSERT INTO sessions ({SESSION_COLUMNS}) SELECT * FROM unnest($1::text[], $2::bigint[],"
+    " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],"
+    " $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[],"
+    " $16::bytea[])"
+)
 _INSERT_EVENTS = (
     "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
     " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::bigint[],"
@@ -297,13 +307,21 @@ class PostgresStore(
             return outcomes
 
     async def _insert_sessions(self, conn: Connection, creates: list[_Create]) -> None:
-        await conn.executemany(_INSERT_SESSION, [session_row(c.record) for c in creates])
+        """The batch's new sessions, inserted with their visitors (``claim_visitors``), in
+        one statement; then their events, then the links left to ``link_visitor``."""
+        records = [c.record for c in creates]
+        new = [(r.id, r.tenant, r.identities, r.started_at) for r in records if _links_anew(r)]
+        visitors, alone = await claim_visitors(conn, new)
+        rows = [session_row(r) for r in records]
+        rows = [(*row[:7], visitors.get(row[0], row[7]), *row[8:]) for row in rows]
+        await conn.execute(_INSERT_SESSIONS, *columns(rows, 16))
         events = [event_row(event) for c in creates for event in c.events]
         if events:
             await conn.execute(_INSERT_EVENTS, *columns(events, 6))
-        for create in creates:
-            record = create.record
-            if record.identities:
+        for session_id, _, identities, at_ms in alone:
+            await link_visitor(conn, session_id, identities, None, at_ms)
+        for record in records:
+            if record.identities and record.visitor_id is not None:  # it may merge
                 await link_visitor(conn, record.id, record.identities, None, record.started_at)
 
     async def _run_alone(self, item: _Pending) -> tuple[bool, Any]:
@@ -416,3 +434,9 @@ class PostgresStore(
                 limit,
             )
         return [row[0] for row in rows]
+
+
+def _links_anew(record: SessionRecord) -> bool:
+    """A new session whose visitor ``claim_visitors`` can find: it names identities and was
+    not created with a visitor already (that one may merge: ``link_visitor``)."""
+    return bool(record.identities) and record.visitor_id is None
