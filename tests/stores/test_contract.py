@@ -280,12 +280,15 @@ async def test_new_sessions_of_one_batch_link_to_their_visitors(store: SessionSt
     assert cd is not None and sorted(v for _, v in cd.identities) == ["d-own", "shared"]
 
     # a session naming both old visitors merges them into the older
+    # (and one after it naming the identity it claims finds the merged visitor)
     await asyncio.gather(
-        store.create_session(named("g", "v1", "v2"), []),
+        store.create_session(named("g", "v1", "v2", "g-new"), []),
         store.create_session(named("h", "new-h"), []),
+        store.create_session(named("k", "g-new"), []),
     )
-    g = await store.get_session("g")
+    g, k = await store.get_session("g"), await store.get_session("k")
     assert g is not None and g.visitor_id == visitor["old-1"]
+    assert k is not None and k.visitor_id == visitor["old-1"]
     merged = await store.get_visitor(visitor["old-2"])  # follows the merge
     assert merged is not None and merged.id == visitor["old-1"]
-    assert sorted(v for _, v in merged.identities) == ["e-new", "v1", "v2"]
+    assert sorted(v for _, v in merged.identities) == ["e-new", "g-new", "v1", "v2"]

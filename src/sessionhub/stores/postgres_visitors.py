@@ -7,7 +7,6 @@ instances linking the same identities at once serialize instead of creating two 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -95,15 +94,11 @@ async def claim_visitors(
     """``link_visitor`` for sessions about to be inserted, set-based: a few statements a batch,
     not ~8 round trips a session (measured: sessionStart on PostgreSQL 2.3k -> 4.5k/s, two
     workers). A new session has no visitor yet, so each gets the one visitor its identities
-    name, or a new one when none does; returns the visitor of each, to insert the sessions
-    with, and the links left for ``link_visitor`` once they are inserted: those that would
-    merge visitors, and those naming an identity another session of the batch names too."""
-    shared = Counter(
-        (tenant, kind, value) for _, tenant, ids, _ in links for kind, value in set(ids)
-    )
-    simple = [link for link in links if all(shared[(link[1], *i)] == 1 for i in set(link[2]))]
-    alone = [link for link in links if link not in simple]
-    keys = sorted({(tenant, kind, value) for _, tenant, ids, _ in simple for kind, value in ids})
+    name, or a new one when none does, in arrival order (an identity a session claims is found
+    by the sessions after it). Returns the visitor of each, to insert the sessions with, and
+    the links left for ``link_visitor`` once they are inserted: those that would merge
+    visitors, and those after them naming one of their identities."""
+    keys = sorted({(tenant, kind, value) for _, tenant, ids, _ in links for kind, value in ids})
     owner_of: dict[tuple[str, str, str], str] = {}
     if keys:
         tenants, kinds, values = (list(column) for column in zip(*keys, strict=True))
@@ -125,18 +120,25 @@ async def claim_visitors(
     new_visitors: list[tuple[str, int, str]] = []
     claims: list[tuple[str, str, str, str]] = []
     linked: list[tuple[str, str]] = []
-    for link in simple:
+    alone: list[NewLink] = []
+    merging: set[tuple[str, str, str]] = set()  # identities of the links left to link_visitor
+    for link in links:
         session_id, tenant, identities, at_ms = link
-        owners = {owner_of[k] for k in ((tenant, *i) for i in identities) if k in owner_of}
-        if len(owners) > 1:  # the session joins visitors: a merge, one by one
+        named = [(tenant, kind, value) for kind, value in identities]
+        owners = {owner_of[key] for key in named if key in owner_of}
+        if len(owners) > 1 or not merging.isdisjoint(named):  # a merge: one by one
             alone.append(link)
+            merging.update(named)
             continue
         if owners:
             visitor = owners.pop()
         else:
             visitor = new_visitor_id(at_ms)
             new_visitors.append((visitor, at_ms, tenant))
-        claims += [(tenant, kind, value, visitor) for kind, value in identities]
+        for key in named:
+            if key not in owner_of:
+                owner_of[key] = visitor
+                claims.append((*key, visitor))
         linked.append((session_id, visitor))
     if new_visitors:
         ids, created, tenants_of = (list(c) for c in zip(*new_visitors, strict=True))
