@@ -22,7 +22,7 @@ import pytest
 from sessionhub.core.clock import ManualClock
 from sessionhub.core.leases import PlaybackState, lease
 from sessionhub.core.media import MediaService, MediaSettings, MediaState
-from sessionhub.core.records import Change, LiveState
+from sessionhub.core.records import Change, LiveState, SessionRecord
 from sessionhub.core.timeline import MediaEvent, Timeline
 from sessionhub.stores import sqlite_hot, sqlite_writer
 from sessionhub.stores.sqlite import SQLiteSessionStore
@@ -402,28 +402,32 @@ async def test_new_sessions_are_linked_to_their_visitor_by_the_writer_process(
         await store.close()
 
 
+def acme_playback(clock: ManualClock, device: str, lease_ms: int = 30_000) -> SessionRecord:
+    """A playback session of account acme on ``device``, starting now, as SRM setup makes."""
+    now = clock.now_ms()
+    return SessionRecord(
+        id=f"{device}-{now}",
+        started_at=now,
+        params={},
+        custom_metadata={},
+        live=lease(PlaybackState("acme", device, lease_ms), now),
+        account_id="acme",
+        device_id=device,
+    )
+
+
 async def test_admissions_from_two_stores_on_one_file_never_pass_the_limit(path: Path) -> None:
     """Each store decides admissions on the account's sessions it keeps in memory; the other
     store's commits make it decide again on the file, under the lock. Racing rounds of
     admissions through both (evicting the oldest, then denying) leave exactly the limit live."""
     from sessionhub.core.leases import DatabaseLeases  # noqa: PLC0415
-    from sessionhub.core.records import SessionRecord  # noqa: PLC0415
 
     clock = ManualClock()
     first, second = await opened(path), await opened(path)
     keepers = [DatabaseLeases(first), DatabaseLeases(second)]
 
     def playback(device: str) -> SessionRecord:
-        now = clock.now_ms()
-        return SessionRecord(
-            id=f"{device}-{now}",
-            started_at=now,
-            params={},
-            custom_metadata={},
-            live=lease(PlaybackState("acme", device, 30_000), now),
-            account_id="acme",
-            device_id=device,
-        )
+        return acme_playback(clock, device)
 
     def live_in_file() -> int:
         conn = sqlite3.connect(path)
@@ -468,26 +472,13 @@ async def test_admission_in_memory_counts_what_ended_or_lapsed_meanwhile(path: P
     """The account's sessions in memory follow their states: a torn-down session and a lapsed
     lease no longer count, an operator's end from the CLI (another process) is seen."""
     from sessionhub.core.leases import DatabaseLeases  # noqa: PLC0415
-    from sessionhub.core.records import SessionRecord  # noqa: PLC0415
 
     clock = ManualClock()
     store = await opened(path)
     leases = DatabaseLeases(store)
 
-    def playback(device: str, lease_ms: int = 30_000) -> SessionRecord:
-        now = clock.now_ms()
-        return SessionRecord(
-            id=f"{device}-{now}",
-            started_at=now,
-            params={},
-            custom_metadata={},
-            live=lease(PlaybackState("acme", device, lease_ms), now),
-            account_id="acme",
-            device_id=device,
-        )
-
     async def admit(device: str, lease_ms: int = 30_000) -> bool:
-        record = playback(device, lease_ms)
+        record = acme_playback(clock, device, lease_ms)
         return (await leases.admit(record, 2, "deny", clock.now_ms())).admit
 
     try:
