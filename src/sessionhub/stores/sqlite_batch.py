@@ -14,7 +14,7 @@ from typing import Any
 from sessionhub.core.errors import StoreUnavailableError
 from sessionhub.core.records import LiveState, Updater
 from sessionhub.observe import metrics
-from sessionhub.stores.rows import LIVE_COLUMNS, SESSION_COLUMNS, event_row, live_update_args
+from sessionhub.stores.rows import LIVE_COLUMNS, event_row, live_update_args
 from sessionhub.stores.sqlite_visitors import link_visitor
 from sessionhub.stores.sqlite_writer import BUSY_TIMEOUT_MS, marks
 
@@ -35,9 +35,6 @@ class Update:
 Write = Op | Update
 
 
-INSERT_SESSION = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({marks(len(SESSION_COLUMNS.split(',')))})"
-)
 INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (session_id, ts, event_type, playhead, received_at, body)"
     " VALUES (?, ?, ?, ?, ?, ?)"
