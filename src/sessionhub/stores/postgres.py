@@ -73,25 +73,13 @@ _INSERT_EVENTS = (
     " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::bigint[],"
     " $6::bytea[]) ON CONFLICT (session_id, ts, event_type) DO NOTHING"
 )
-
-
-def _update_lives(first: int) -> str:
-    """Every live state of a batch in one statement, its 7 arrays numbered from ``$first``."""
-    types = ("text", "bigint", "text", "bigint", "text", "bytea", "text")
-    arrays = ", ".join(f"${first + n}::{name}[]" for n, name in enumerate(types))
-    return (
-        "UPDATE sessions AS s SET state = v.state, ended_at = v.ended_at,"
-        " end_reason = v.end_reason, expires_at = v.expires_at,"
-        f" expiry_reason = v.expiry_reason, data = v.data FROM unnest({arrays})"
-        " AS v(state, ended_at, end_reason, expires_at, expiry_reason, data, id)"
-        " WHERE s.id = v.id"
-    )
-
-
-_UPDATE_LIVES = _update_lives(1)
-
-# Both in one statement: a data-modifying WITH runs whatever the outer statement does.
-_EVENTS_AND_LIVES = f"WITH inserted AS ({_INSERT_EVENTS}) {_update_lives(7)}"
+_UPDATE_LIVES = (
+    "UPDATE sessions AS s SET state = v.state, ended_at = v.ended_at, end_reason = v.end_reason,"
+    " expires_at = v.expires_at, expiry_reason = v.expiry_reason, data = v.data"
+    " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bytea[],"
+    " $7::text[]) AS v(state, ended_at, end_reason, expires_at, expiry_reason, data, id)"
+    " WHERE s.id = v.id"
+)
 
 
 def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
@@ -311,12 +299,10 @@ class PostgresStore(
                         conn, session_id, change.identities, change.visitor_change, change.at_ms
                     )
                 outcomes.append((True, change.result))
-            updates = [live_update_args(live, sid) for sid, live in changed.items()]
-            if events and updates:  # one round trip for both (pings: one batch in four fewer)
-                await conn.execute(_EVENTS_AND_LIVES, *columns(events, 6), *columns(updates, 7))
-            elif events:
+            if events:
                 await conn.execute(_INSERT_EVENTS, *columns(events, 6))
-            elif updates:
+            if changed:
+                updates = [live_update_args(live, sid) for sid, live in changed.items()]
                 await conn.execute(_UPDATE_LIVES, *columns(updates, 7))
             return outcomes
 
