@@ -17,7 +17,7 @@ from sessionhub.core.visitors import dump_profile, load_profile, merge
 from sessionhub.stores.sqlite_queries import SQLiteQueries
 
 T = TypeVar("T")
-_EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
+EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
 _OWNER = "SELECT visitor_id FROM visitor_identities WHERE tenant = ? AND kind = ? AND value = ?"
 
 
@@ -51,7 +51,7 @@ def link_visitor(
         conn.execute(
             "INSERT INTO visitors (id, created_at, merged_into, profile, tenant)"
             " VALUES (?, ?, NULL, ?, ?)",
-            (survivor, at_ms, _EMPTY_PROFILE, tenant),
+            (survivor, at_ms, EMPTY_PROFILE, tenant),
         )
     else:
         survivor = _merge_visitors(conn, sorted(owners))
@@ -94,7 +94,7 @@ def _merge_visitors(conn: sqlite3.Connection, visitor_ids: list[str]) -> str:
     conn.execute(
         f"UPDATE visitors SET merged_into = ?, profile = ? WHERE id IN ({others_marks})"
         f" OR merged_into IN ({others_marks})",
-        (survivor, _EMPTY_PROFILE, *others, *others),
+        (survivor, EMPTY_PROFILE, *others, *others),
     )
     return str(survivor)
 
