@@ -542,6 +542,35 @@ async def test_play_logs_and_request_checks_are_jobs_of_the_writer_process(
         await store.close()
 
 
+async def test_an_update_naming_identities_of_a_session_created_in_its_batch_links_them(
+    path: Path,
+) -> None:
+    """A client-chosen id: the start and an event naming another identity land in one batch
+    (Nuance startSession and customEvent at once). The start's visitor is decided before the
+    insert; the event's identity is still linked to that visitor after it."""
+    store = await opened(path)
+    try:
+        await store.create_session(record("warm", data=b"0"), [])  # memory known good
+
+        def naming(current: LiveState | None) -> Change[int]:
+            assert current is not None
+            return Change(None, [], 0, identities=[("crm", "c-9")], at_ms=5)
+
+        start = msgspec.structs.replace(record("s"), identities=[("adobe.visitorId", "v-9")])
+        await asyncio.gather(
+            store.create_session(start, []),
+            store.update_session("s", naming),
+        )
+        assert store._process.running
+        found = await store.get_session("s")
+        assert found is not None and found.visitor_id is not None
+        visitor = await store.get_visitor(found.visitor_id)
+        assert visitor is not None
+        assert sorted(visitor.identities) == [("adobe.visitorId", "v-9"), ("crm", "c-9")]
+    finally:
+        await store.close()
+
+
 def test_the_memory_bound_is_set_on_the_url() -> None:
     from sessionhub.stores.sqlite import from_url  # noqa: PLC0415
 

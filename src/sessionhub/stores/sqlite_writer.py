@@ -133,10 +133,12 @@ def claim_new_visitors(
     writer process). Returns the links left for ``link_pure`` after the insert, in order."""
     rows = {row[0]: row for row in sessions if row[_VISITOR] is None}
     new: list[NewLink] = []
-    for session_id, identities, at_ms in links:
-        row = rows.pop(session_id, None)  # a session's first link only
+    first: set[int] = set()  # positions of the links decided here
+    for position, (session_id, identities, at_ms) in enumerate(links):
+        row = rows.pop(session_id, None)  # a session's first link only: it creates it
         if row is not None:
             new.append((session_id, row[_TENANT], [(k, v) for k, v in identities], at_ms))
+            first.add(position)
     if not new:
         return links
     owner_of: dict[Key, str] = {}
@@ -162,8 +164,10 @@ def claim_new_visitors(
     for row in sessions:
         if row[0] in claims.visitor_of:
             row[_VISITOR] = claims.visitor_of[row[0]]
-    settled = set(claims.visitor_of)
-    return [link for link in links if link[0] not in settled]
+    # Left for link_pure: merges, and every later link of a session (an update in the batch
+    # naming more identities), which find the session's visitor in its row.
+    settled = {position for position in first if links[position][0] in claims.visitor_of}
+    return [link for position, link in enumerate(links) if position not in settled]
 
 
 @functools.cache
