@@ -123,7 +123,7 @@ class NewSession:
 
 class Admit:
     """An admission (``admit``): decided in memory on the account's live sessions when memory
-    knows all of them (``HotStates.accounts``), its ends and its new row written with the
+    knows all of them (``HotStates.account``), its ends and its new row written with the
     batch's. Alone (after a failed batch) it is a plain write deciding on the file."""
 
     __slots__ = ("decide", "now_ms", "record", "row")
@@ -392,7 +392,7 @@ class HotBatch:
         id taken that memory does not know of fails the batch's insert: it is then run again
         write by write, and this one answers False there."""
         sid = record.id
-        if sid in self.lives or sid in loaded or sid in hot:
+        if self._taken(sid, hot, loaded):
             return False
         self.lives[sid] = self._inserted[sid] = record.live
         self.sessions.append(row)
@@ -418,6 +418,10 @@ class HotBatch:
             sessions = self.accounts[account_id] = dict(known)
         return sessions
 
+    def _taken(self, sid: str, hot: HotStates, loaded: dict[str, LiveState]) -> bool:
+        """Whether memory knows a session of that id (the file may know more)."""
+        return sid in self.lives or sid in loaded or sid in hot
+
     def _current(self, sid: str, hot: HotStates, loaded: dict[str, LiveState]) -> LiveState | None:
         return self.lives.get(sid) or loaded.get(sid) or hot.get(sid)
 
@@ -430,7 +434,7 @@ class HotBatch:
         sessions = self._account(record.account_id, hot, loaded_accounts)
         if sessions is None:  # the batch was planned without loading it: a bug, fail alone
             return (False, LookupError(f"account {record.account_id} not loaded"))
-        if record.id in self.lives or record.id in loaded or record.id in hot:
+        if self._taken(record.id, hot, loaded):
             return (False, ValueError(f"session {record.id} exists already"))
         live = []
         for sid, session in list(sessions.items()):

@@ -12,9 +12,9 @@ from sessionhub.core.contracts import PlayLogStore, RequestGate
 from sessionhub.core.records import PlayLog, RateDecision, ReportRow, RequestCheck
 from sessionhub.stores.sqlite_hot import Job
 from sessionhub.stores.sqlite_queries import SQLiteQueries
+from sessionhub.stores.sqlite_writer import PLAY_LOG_COLUMNS
 
 T = TypeVar("T")
-_COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
 # report dimension -> SQL expression
 _DIMENSIONS = {
     "track": "track_id",
@@ -71,8 +71,8 @@ class SQLitePlayLogQueries(SQLiteQueries, PlayLogStore, RequestGate):
     async def list_play_logs(self, limit: int = 1000) -> list[PlayLog]:
         rows = await self._read(
             lambda conn: conn.execute(
-                f"SELECT * FROM (SELECT id, {_COLUMNS} FROM play_logs ORDER BY id DESC LIMIT ?)"
-                " ORDER BY id",
+                f"SELECT * FROM (SELECT id, {PLAY_LOG_COLUMNS} FROM play_logs"
+                " ORDER BY id DESC LIMIT ?) ORDER BY id",
                 (limit,),
             ).fetchall()
         )

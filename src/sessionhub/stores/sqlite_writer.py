@@ -184,11 +184,13 @@ def _insert_identities_sql(rows: int) -> str:
     )
 
 
+PLAY_LOG_COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
+
+
 @functools.cache
 def insert_logs_sql(rows: int) -> str:
-    columns = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
     values = rows_of_marks(rows, len(PlayLog.__struct_fields__))
-    return f"INSERT OR IGNORE INTO play_logs ({columns}) VALUES {values}"
+    return f"INSERT OR IGNORE INTO play_logs ({PLAY_LOG_COLUMNS}) VALUES {values}"
 
 
 def insert_play_logs(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> int:
