@@ -30,6 +30,7 @@ from sessionhub.core.records import (
     Updater,
 )
 from sessionhub.observe import metrics
+from sessionhub.stores.account_memory import AccountMemory
 from sessionhub.stores.guard_queries import GuardQueries
 from sessionhub.stores.postgres_accounts import PostgresAccountQueries
 from sessionhub.stores.postgres_connection import (
@@ -40,6 +41,7 @@ from sessionhub.stores.postgres_connection import (
     unavailable,
 )
 from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
+from sessionhub.stores.postgres_records_watch import RecordsWatch
 from sessionhub.stores.postgres_visitors import (
     PostgresVisitorQueries,
     claim_visitors,
@@ -129,6 +131,8 @@ class PostgresStore(
         self._pool: Any = None  # asyncpg.Pool once open
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._account_memory = AccountMemory()
+        self._records_watch = RecordsWatch(dsn, schema, self._account_memory)
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self.schema!r})"
@@ -160,6 +164,7 @@ class PostgresStore(
     async def close(self) -> None:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
+        await self._records_watch.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

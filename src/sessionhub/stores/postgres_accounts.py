@@ -1,5 +1,7 @@
-"""PostgreSQL: the two account reads every SRM call makes, each batched across the requests of
-one event-loop turn; the rest of ``AccountStore`` is ``account_queries.AccountQueries``."""
+"""PostgreSQL: the two account reads every SRM call makes, remembered in the serving process
+(``account_memory``; forgotten on any instance's change, ``postgres_records_watch``) and, when
+not remembered, batched across the requests of one event-loop turn; the rest of
+``AccountStore`` is ``account_queries.AccountQueries``."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import functools
 from typing import Any
 
 from sessionhub.core.records import Account, ClientToken, Content, Device
+from sessionhub.stores.account_memory import AccountMemory
 from sessionhub.stores.account_queries import AccountQueries
 from sessionhub.stores.batching import TurnBatcher
 from sessionhub.stores.postgres_queries import PostgresQueries
+from sessionhub.stores.postgres_records_watch import RecordsWatch
 from sessionhub.stores.rows import (
     CREDENTIALS_SELECT,
     credentials_from,
@@ -18,11 +22,25 @@ from sessionhub.stores.rows import (
 
 
 class PostgresAccountQueries(PostgresQueries, AccountQueries):
+    _account_memory: AccountMemory
+    _records_watch: RecordsWatch
+
+    def _records_changed(self) -> None:
+        self._account_memory.forget()
+
+    async def _remembered(self, key: Any, read: TurnBatcher[Any, Any], asked: Any) -> Any:
+        if not self._records_watch.trusted():
+            self._account_memory.forget()  # nothing read meanwhile is kept either
+            return await read.submit(asked)
+        return await self._account_memory.row(key, lambda: read.submit(asked))
+
     async def get_entitlement(
         self, account_id: str, content_id: str
     ) -> tuple[Content | None, bool]:
         # Every SRM setup asks: concurrent setups share one query.
-        return entitlement_from(await self._entitlement_reads.submit((account_id, content_id)))
+        key = ("entitlement", account_id, content_id)
+        row = await self._remembered(key, self._entitlement_reads, (account_id, content_id))
+        return entitlement_from(row)
 
     @functools.cached_property
     def _entitlement_reads(self) -> TurnBatcher[tuple[str, str], Any]:
@@ -46,7 +64,9 @@ class PostgresAccountQueries(PostgresQueries, AccountQueries):
         self, token_hash: str
     ) -> tuple[ClientToken, Account | None, Device | None] | None:
         # Every SRM call reads its credentials: concurrent calls share one query.
-        row = await self._credential_reads.submit(token_hash)
+        row = await self._remembered(
+            ("credentials", token_hash), self._credential_reads, token_hash
+        )
         return credentials_from(row)
 
     @functools.cached_property

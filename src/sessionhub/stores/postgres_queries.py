@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sessionhub.core.errors import AlreadyExistsError, NotFoundError
@@ -27,12 +27,26 @@ class PostgresQueries:
     def _connection(self) -> contextlib.AbstractAsyncContextManager[Connection]:
         raise NotImplementedError
 
+    def _records_changed(self) -> None:
+        """A record (not a session) was written here: forget what reads remembered. Other
+        instances hear of it from the database (``postgres_records_watch``)."""
+
+    @contextlib.asynccontextmanager
+    async def _record_write(self) -> AsyncIterator[Connection]:
+        """A connection to write records on; whatever came of it, reads remembered are
+        forgotten after."""
+        try:
+            async with self._connection() as conn:
+                yield conn
+        finally:
+            self._records_changed()
+
     async def _insert(self, sql: str, args: tuple[Any, ...], what: str) -> None:
         """Insert one row; a duplicate key is ``AlreadyExistsError``, a missing referenced
         row ``NotFoundError``."""
         import asyncpg  # noqa: PLC0415  (the driver is optional; this module runs only with it)
 
-        async with self._connection() as conn:
+        async with self._record_write() as conn:
             try:
                 await conn.execute(numbered(sql), *args)
             except asyncpg.UniqueViolationError:
@@ -42,7 +56,7 @@ class PostgresQueries:
 
     async def _update(self, sql: str, args: tuple[Any, ...], what: str) -> None:
         """Update rows; none matched is ``NotFoundError``."""
-        async with self._connection() as conn:
+        async with self._record_write() as conn:
             status = await conn.execute(numbered(sql), *args)
         if status.endswith(" 0"):
             raise NotFoundError(f"{what} not found")
@@ -63,16 +77,23 @@ class PostgresQueries:
 
     async def _change(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run statements in one transaction; the rows each changed."""
-        async with self._connection() as conn, conn.transaction():
-            statuses = [await conn.execute(numbered(sql), *args) for sql, args in steps]
-        return [int(status.rsplit(" ", 1)[-1]) for status in statuses]
+        async with self._record_write() as conn:
+            return await _run_steps(conn, steps)
 
     async def _change_aside(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
-        """``_change`` without the counts; the SQLite store tells the two apart (what it
-        remembers of accounts stays), nothing here is remembered."""
-        await self._change(steps)
+        """``_change`` of rows no remembered read is made of (activity counts, the audit,
+        dashboard visits): what is remembered of accounts stays."""
+        async with self._connection() as conn:
+            await _run_steps(conn, steps)
 
     async def _returning(self, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """Run statements in one transaction; the first row each returned (None: none)."""
-        async with self._connection() as conn, conn.transaction():
+        async with self._record_write() as conn, conn.transaction():
             return [await conn.fetchrow(numbered(sql), *args) for sql, args in steps]
+
+
+async def _run_steps(conn: Connection, steps: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
+    """Statements in one transaction; the rows each changed."""
+    async with conn.transaction():
+        statuses = [await conn.execute(numbered(sql), *args) for sql, args in steps]
+    return [int(status.rsplit(" ", 1)[-1]) for status in statuses]

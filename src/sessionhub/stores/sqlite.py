@@ -32,6 +32,7 @@ from sessionhub.core.records import (
     Updater,
 )
 from sessionhub.observe import metrics
+from sessionhub.stores.account_memory import AccountMemory
 from sessionhub.stores.guard_queries import GuardQueries
 from sessionhub.stores.registry_queries import RegistryQueries
 from sessionhub.stores.rows import (
@@ -39,7 +40,7 @@ from sessionhub.stores.rows import (
     list_sessions_sql,
     session_from,
 )
-from sessionhub.stores.sqlite_accounts import AccountMemory, SQLiteAccountQueries
+from sessionhub.stores.sqlite_accounts import SQLiteAccountQueries
 from sessionhub.stores.sqlite_batch import (
     Update,
     Write,
