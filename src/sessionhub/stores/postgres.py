@@ -278,11 +278,13 @@ class PostgresStore(
             if creates:
                 await self._insert_sessions(conn, creates)
             ids = sorted({sid for sid, work, _ in batch if not isinstance(work, _Create)})
-            rows = await conn.fetch(
-                f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id = ANY($1::text[])"
-                " ORDER BY id FOR UPDATE",
-                ids,
-            )
+            rows = []  # a batch of new sessions only locks nothing: one round trip fewer
+            if ids:
+                rows = await conn.fetch(
+                    f"SELECT id, {LIVE_COLUMNS} FROM sessions WHERE id = ANY($1::text[])"
+                    " ORDER BY id FOR UPDATE",
+                    ids,
+                )
             lives: dict[str, LiveState | None] = {row[0]: LiveState(*row[1:]) for row in rows}
             changed: dict[str, LiveState] = {}
             events: list[tuple[Any, ...]] = []
