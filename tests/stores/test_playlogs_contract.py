@@ -43,3 +43,34 @@ async def test_consumers_round_trip(store: Store) -> None:
     await store.add_consumer(Consumer("key", "secret-123", ["GB", "US"], 0))
     assert (await store.get_consumer("key")) == Consumer("key", "secret-123", ["GB", "US"], 0)
     assert await store.get_consumer("nope") is None
+
+
+# Strings a client may send that a store's encoding must carry unchanged: quotes, escapes, JSON
+# look-alikes, characters outside the BMP, line and paragraph separators, the last code point.
+AWKWARD = ['"', "\\", "'", "\\u0000", "é", "😀", "\u2028\u2029", "a\nb\tc\r", '{"x": 1}', "[1,2]"]
+AWKWARD += ["null", "", "x" * 2000, "\x7f\x01", "\U0010ffff", "é"]  # the last: e + combining
+
+
+async def test_every_field_round_trips_exactly_in_arrival_order(store: Store) -> None:
+    int32, int64 = 2**31 - 1, 2**63 - 1
+    logs = [
+        PlayLog(
+            f"key{text}",
+            "preview" if n % 2 else "stream",
+            text,
+            text[:2],
+            (int32, -int32 - 1, 0)[n % 3],
+            int64 - n,
+            int32 - n,
+            text,
+            f"view{text}",
+            None if n % 2 else text,
+            None if n % 3 else int32,
+            None if n % 2 else -5,
+            None if n % 3 == 1 else text,
+            -int64 + n,
+        )
+        for n, text in enumerate(AWKWARD)
+    ]
+    assert await store.add_play_logs(logs) == len(logs)
+    assert await store.list_play_logs() == logs

@@ -85,9 +85,14 @@ class PlayLogService:
         user_id: str,
         track_id: int,
         seconds: int,
+        texts: tuple[str | None, ...] = (),
     ) -> list[LogProblem]:
-        """The rules a well-typed entry must still meet (country, time window, ranges)."""
+        """The rules a well-typed entry must still meet (country, time window, ranges); ``texts``
+        are its other free-text members (user agent, end reason)."""
         problems = []
+        if any(text is not None and "\x00" in text for text in (user_id, *texts)):
+            # PostgreSQL text cannot hold one: refused on every backend alike, never a 500
+            problems.append(LogProblem(index, INVALID_VALUE, "A log cannot hold a NUL character."))
         if country not in COUNTRIES:
             problems.append(
                 LogProblem(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+
+import msgspec
 
 from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.contracts import PlayLogStore, RequestGate
@@ -15,16 +16,22 @@ from sessionhub.core.records import (
 )
 from sessionhub.stores.postgres_queries import Connection, PostgresQueries
 
-# One statement per batch: columns sent as arrays and unnested server-side; duplicates skipped.
-_INSERT_LOGS = """
-INSERT INTO play_logs (consumer_key, kind, user_id, country, track_id, played_at,
-    total_time_played, user_agent, play_type, play_mode, release_id, format_id, end_reason,
-    received_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[],
-    $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[],
-    $14::bigint[])
-ON CONFLICT DO NOTHING
-"""
+# One statement per batch, duplicates skipped: the logs go as one jsonb array of arrays
+# (msgspec encodes PlayLog array-like, in column order), taken apart by PostgreSQL. Measured
+# against 14 typed arrays unnested: asyncpg's array encoding checks every element against
+# collections.abc (a Python call each), 3.3 ms of client CPU a 500-log batch against 0.7 ms
+# for msgspec, and the insert's wall time fell too (8.7-9.5 -> 6.3-6.6 ms); as json instead of
+# jsonb, PostgreSQL parsed each element again for every ->>, 12-15 ms.
+_CASTS = {"track_id": "int", "played_at": "bigint", "total_time_played": "int"}
+_CASTS |= {"release_id": "int", "format_id": "int", "received_at": "bigint"}
+_FIELDS = PlayLog.__struct_fields__  # the fields are the column names, in the table's order
+_INSERT_LOGS = (
+    f"INSERT INTO play_logs ({', '.join(_FIELDS)}) SELECT "
+    + ", ".join(f"(e->>{i})::{_CASTS.get(name, 'text')}" for i, name in enumerate(_FIELDS))
+    + " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS l (e, n) ORDER BY n"
+    " ON CONFLICT DO NOTHING"
+)
+_JSON = msgspec.json.Encoder()
 _DIMENSIONS = {
     "track": "track_id",
     "country": "country",
@@ -33,7 +40,7 @@ _DIMENSIONS = {
     "consumer": "consumer_key",
     "kind": "kind",
 }
-_COLUMNS = ", ".join(PlayLog.__struct_fields__)  # the fields are the column names
+_COLUMNS = ", ".join(_FIELDS)
 REPORT_CHUNK = 1000
 
 
@@ -44,9 +51,9 @@ class PostgresPlayLogQueries(PostgresQueries, PlayLogStore, RequestGate):
     async def add_play_logs(self, logs: Sequence[PlayLog]) -> int:
         if not logs:
             return 0
-        columns = [list(column) for column in zip(*(_row(log) for log in logs), strict=True)]
+        batch = _JSON.encode(logs).decode()
         async with self._transaction() as conn:
-            status = await conn.execute(_INSERT_LOGS, *columns)
+            status = await conn.execute(_INSERT_LOGS, batch)
         return int(status.rsplit(" ", 1)[1])
 
     def _report_sql(self, by: list[str]) -> tuple[str, str]:
@@ -128,22 +135,3 @@ class PostgresPlayLogQueries(PostgresQueries, PlayLogStore, RequestGate):
                 bucket.updated_at,
             )
             return RequestCheck(replayed=False, rate=decision)
-
-
-def _row(log: PlayLog) -> tuple[Any, ...]:
-    return (
-        log.consumer_key,
-        log.kind,
-        log.user_id,
-        log.country,
-        log.track_id,
-        log.played_at,
-        log.total_time_played,
-        log.user_agent,
-        log.play_type,
-        log.play_mode,
-        log.release_id,
-        log.format_id,
-        log.end_reason,
-        log.received_at,
-    )

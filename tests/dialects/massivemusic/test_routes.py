@@ -338,3 +338,17 @@ async def test_royalty_report_from_the_admin_api(
     assert (
         await client.get(f"/admin/api/reports/plays?from=x&to={since}", headers=admin_headers)
     ).status_code == 400
+
+
+async def test_a_nul_character_is_a_listed_error_on_every_backend(
+    app: SessionHub, client: httpx.AsyncClient, consumer: str
+) -> None:
+    # PostgreSQL text cannot hold NUL: before this rule it answered 500 there and 200 on SQLite.
+    batch = [log(0), log(1, userId="a\x00b"), log(2, userAgent="ua\x00"), log(3)]
+    response = await signed(client, PREVIEW, {"logs": batch})
+
+    assert response.status_code == 400
+    errors = response.json()["error"]["errors"]
+    assert [(e["index"], e["code"]) for e in errors] == [(1, 1002), (2, 1002)]
+    assert "NUL" in errors[0]["message"]
+    assert (await stored_logs(app)) == []

@@ -121,6 +121,7 @@ def _check(
         entry.userId,
         entry.trackId,
         entry.totalTimePlayed,
+        (entry.userAgent,),
     )
 
 

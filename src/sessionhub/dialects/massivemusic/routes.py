@@ -116,8 +116,15 @@ def parse(
             entry_user, entry_country = entry.userId, country
             extra = ("view", None, entry.releaseId, entry.formatId, entry.endReason)
         played_ms = to_ms(entry.dateTimePlayed)
+        texts = (entry.userAgent, extra[4])
         found = check(
-            index, entry_country, played_ms, entry_user, entry.trackId, entry.totalTimePlayed
+            index,
+            entry_country,
+            played_ms,
+            entry_user,
+            entry.trackId,
+            entry.totalTimePlayed,
+            texts,
         )
         if found:
             problems.extend(found)
