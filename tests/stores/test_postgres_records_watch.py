@@ -55,18 +55,24 @@ async def trusted(store: PostgresStore) -> bool:
     return store._records_watch.trusted()
 
 
+async def household(store: PostgresStore, devices: int = 1) -> tuple[AccountService, list[str]]:
+    """Account H1 with devices d1..dN, a token for each, and the store's memory trusted."""
+    accounts = AccountService(store, SystemClock())
+    await accounts.add_account("H1", max_sessions=3)
+    tokens = []
+    for n in range(1, devices + 1):
+        await accounts.add_device("H1", f"d{n}")
+        tokens.append((await accounts.issue_token("H1", f"d{n}")).token)
+    await eventually(lambda: trusted(store), TRUST_S)
+    return accounts, tokens
+
+
 async def test_a_change_anywhere_reaches_the_remembered_reads(
     serving: PostgresStore, postgres_schema: str
 ) -> None:
-    accounts = AccountService(serving, SystemClock())
-    await accounts.add_account("H1", max_sessions=3)
-    await accounts.add_device("H1", "d1")
-    await accounts.add_device("H1", "d2")
+    accounts, (first, second) = await household(serving, devices=2)
     await accounts.add_content("c1", "COD")
     await accounts.entitle("H1", "c1")
-    first = (await accounts.issue_token("H1", "d1")).token
-    second = (await accounts.issue_token("H1", "d2")).token
-    await eventually(lambda: trusted(serving), TRUST_S)
     for _ in range(2):
         assert (await accounts.authenticate(first)).device_id == "d1"
         await accounts.check_entitled("H1", "c1", "COD")
@@ -117,11 +123,7 @@ async def test_a_change_anywhere_reaches_the_remembered_reads(
 
 
 async def test_this_process_own_record_writes_count_at_once(serving: PostgresStore) -> None:
-    accounts = AccountService(serving, SystemClock())
-    await accounts.add_account("H1", max_sessions=3)
-    await accounts.add_device("H1", "d1")
-    token = (await accounts.issue_token("H1", "d1")).token
-    await eventually(lambda: trusted(serving), TRUST_S)
+    accounts, (token,) = await household(serving)
     await accounts.authenticate(token)
     # The notification is made slow (this process no longer takes it as its schema's): the
     # revoke itself must forget.
@@ -134,11 +136,7 @@ async def test_this_process_own_record_writes_count_at_once(serving: PostgresSto
 async def test_a_process_that_cannot_hear_reads_from_the_database(
     serving: PostgresStore, postgres_schema: str
 ) -> None:
-    accounts = AccountService(serving, SystemClock())
-    await accounts.add_account("H1", max_sessions=3)
-    await accounts.add_device("H1", "d1")
-    token = (await accounts.issue_token("H1", "d1")).token
-    await eventually(lambda: trusted(serving), TRUST_S)
+    accounts, (token,) = await household(serving)
     await accounts.authenticate(token)
 
     # The listening connection is cut (a server restart, an operator's pg_terminate_backend).
