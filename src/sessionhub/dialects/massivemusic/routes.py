@@ -116,7 +116,7 @@ def parse(
             entry_user, entry_country = entry.userId, country
             extra = ("view", None, entry.releaseId, entry.formatId, entry.endReason)
         played_ms = to_ms(entry.dateTimePlayed)
-        texts = (entry.userAgent, extra[4])
+        play_type, play_mode, release_id, format_id, end_reason = extra
         found = check(
             index,
             entry_country,
@@ -124,12 +124,11 @@ def parse(
             entry_user,
             entry.trackId,
             entry.totalTimePlayed,
-            texts,
+            (entry.userAgent, end_reason),
         )
         if found:
             problems.extend(found)
             continue
-        play_type, play_mode, release_id, format_id, end_reason = extra
         logs.append(
             PlayLog(
                 key,
