@@ -184,6 +184,52 @@ async def test_lapsed_sessions_are_written_down_at_their_expiry_in_chunks(
     assert await store.lapsed_session_ids(10**12, limit=10) == ["alive"]
 
 
+def expiring_at(expires_at: int | None) -> object:
+    """An updater moving a session's expiry, as a renewal (later) or a shorter lease does."""
+
+    def update(current: LiveState | None) -> Change[None]:
+        assert current is not None
+        reason = "idle-timeout" if expires_at is not None else None
+        moved = {**_fields(current), "expires_at": expires_at, "expiry_reason": reason}
+        return Change(LiveState(**moved), [], None)  # type: ignore[arg-type]
+
+    return update
+
+
+async def test_the_sweep_follows_expiries_moved_later_earlier_and_away(
+    store: SessionStore,
+) -> None:
+    # PostgreSQL finds due sessions by a lower bound of the expiry that renewals leave behind
+    # (migration 0009): a renewed session must not end, a shortened one must, in every chunk.
+    for n in range(7):
+        await store.create_session(record(f"renewed-{n}", expires_at=100 + n), [])
+    await store.create_session(record("shortened", expires_at=10_000), [])
+    await store.create_session(record("unbounded", expires_at=100), [])
+    await store.create_session(record("lapsed", expires_at=150), [])
+    for n in range(7):
+        await store.update_session(f"renewed-{n}", expiring_at(5_000 + n))
+    await store.update_session("shortened", expiring_at(120))
+    await store.update_session("unbounded", expiring_at(None))
+
+    assert await store.lapsed_session_ids(200) == ["shortened", "lapsed"]
+    assert await store.end_lapsed(200, limit=3) == 2
+    assert await store.end_lapsed(200, limit=3) == 0
+    for name, ended_at in (("shortened", 120), ("lapsed", 150)):
+        ended = await store.get_session(name)
+        assert ended is not None
+        assert (ended.live.state, ended.live.ended_at) == ("ended", ended_at), name
+    assert await store.list_sessions(state="active", now_ms=200, limit=20) != []
+    for n in range(7):
+        await store.update_session(f"renewed-{n}", increment())  # a renewal after the sweep
+    assert await store.end_lapsed(5_003, limit=3) == 3  # renewed-0..3 lapse at 5,000-5,003
+    assert await store.end_lapsed(5_003, limit=3) == 1
+    assert await store.lapsed_session_ids(10**12) == [f"renewed-{n}" for n in (4, 5, 6)]
+    assert await store.end_lapsed(10**12, limit=100) == 3
+    still = await store.get_session("unbounded")
+    assert still is not None and still.live.state == "active"
+    assert await store.lapsed_session_ids(10**12) == []
+
+
 async def test_ends_written_set_based_agree_with_the_ending_updater(store: SessionStore) -> None:
     from sessionhub.core.leases import ending  # noqa: PLC0415
 

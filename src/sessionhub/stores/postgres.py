@@ -59,16 +59,19 @@ from sessionhub.stores.rows import (
 )
 from sessionhub.stores.stats_queries import StatsQueries
 
+# sweep_at starts at the expiry ($14 is expires_at): see migration 0009 and ``end_lapsed``.
 _INSERT_SESSION = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, 17))})"
+    f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at)"
+    f" VALUES ({', '.join(f'${i}' for i in range(1, 17))}, $14)"
 )
 # A whole batch in one statement each, one array a column: one plan, one execution, however
 # many pings share the batch (executemany runs the statement once a row).
 _INSERT_SESSIONS = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}) SELECT * FROM unnest($1::text[], $2::bigint[],"
+    f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at) SELECT u.*, u.expires_at"
+    " FROM unnest($1::text[], $2::bigint[],"
     " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],"
     " $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[],"
-    " $16::bytea[])"
+    f" $16::bytea[]) AS u({SESSION_COLUMNS})"
 )
 _INSERT_EVENTS = (
     "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
@@ -77,10 +80,29 @@ _INSERT_EVENTS = (
 )
 _UPDATE_LIVES = (
     "UPDATE sessions AS s SET state = v.state, ended_at = v.ended_at, end_reason = v.end_reason,"
-    " expires_at = v.expires_at, expiry_reason = v.expiry_reason, data = v.data"
+    " expires_at = v.expires_at, expiry_reason = v.expiry_reason, data = v.data,"
+    # Only an expiry moving earlier lowers sweep_at; a renewal leaves every indexed column as
+    # it was, so PostgreSQL can write the new row version on its page without touching an
+    # index (a heap-only update). LEAST ignores NULL: an expiry going away leaves it be.
+    " sweep_at = LEAST(s.sweep_at, v.expires_at)"
     " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bytea[],"
     " $7::text[]) AS v(state, ended_at, end_reason, expires_at, expiry_reason, data, id)"
     " WHERE s.id = v.id"
+)
+# SKIP LOCKED: instances sweeping together take different rows instead of queueing behind each
+# other; the outer state check skips a row ended meanwhile. (A CTE: the LIMIT of an IN subquery
+# is not kept once the planner flattens it.) A due row whose expiry is still ahead was renewed:
+# its sweep_at moves up to that expiry (NULL when it has none) and it stays active.
+_SWEEP = (
+    "WITH due AS (SELECT id FROM sessions WHERE state = 'active' AND sweep_at <= $1"
+    " ORDER BY sweep_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+    " UPDATE sessions s SET"
+    " state = CASE WHEN s.expires_at <= $1 THEN 'ended' ELSE s.state END,"
+    " ended_at = CASE WHEN s.expires_at <= $1 THEN s.expires_at ELSE s.ended_at END,"
+    " end_reason = CASE WHEN s.expires_at <= $1 THEN s.expiry_reason ELSE s.end_reason END,"
+    " sweep_at = CASE WHEN s.expires_at <= $1 THEN s.sweep_at ELSE s.expires_at END"
+    " FROM due WHERE s.id = due.id AND s.state = 'active'"
+    " RETURNING s.state, s.api, s.end_reason, s.ended_at"
 )
 
 
@@ -416,27 +438,27 @@ class PostgresStore(
         return len(written)
 
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
-        # SKIP LOCKED: instances sweeping together take different rows instead of queueing
-        # behind each other; the outer state check skips a row ended meanwhile.
-        async with self._connection() as conn:
-            # (A CTE: the LIMIT of an IN subquery is not kept once the planner flattens it.)
-            written = await conn.fetch(
-                "WITH due AS (SELECT id FROM sessions WHERE state = 'active' AND expires_at <= $1"
-                " ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
-                " UPDATE sessions s SET state = 'ended', ended_at = s.expires_at,"
-                " end_reason = s.expiry_reason FROM due WHERE s.id = due.id AND s.state = 'active'"
-                " RETURNING s.api, s.end_reason, s.ended_at",
-                now_ms,
-                limit,
-            )
-        metrics.ends_written(written)
-        return len(written)
+        """End up to ``limit`` lapsed sessions. The sweep index holds sweep_at, a lower bound
+        of each active session's expiry (see ``_UPDATE_LIVES``): a session found due there
+        but renewed since gets its sweep_at raised to its expiry instead of being ended, and
+        the next chunk is read until ``limit`` are ended or nothing is due."""
+        ended = 0
+        while ended < limit:
+            chunk = limit - ended
+            async with self._connection() as conn:
+                rows = await conn.fetch(_SWEEP, now_ms, chunk)
+            written = [row[1:] for row in rows if row[0] == "ended"]
+            metrics.ends_written(written)
+            ended += len(written)
+            if len(rows) < chunk:
+                break
+        return ended
 
     async def lapsed_session_ids(self, now_ms: int, limit: int = 500) -> list[str]:
         async with self._connection() as conn:
             rows = await conn.fetch(
-                "SELECT id FROM sessions WHERE state = 'active' AND expires_at <= $1"
-                " ORDER BY expires_at LIMIT $2",
+                "SELECT id FROM sessions WHERE state = 'active' AND sweep_at <= $1"
+                " AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
                 now_ms,
                 limit,
             )
