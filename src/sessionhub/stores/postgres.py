@@ -33,6 +33,14 @@ from sessionhub.observe import metrics
 from sessionhub.stores.account_memory import AccountMemory
 from sessionhub.stores.guard_queries import GuardQueries
 from sessionhub.stores.postgres_accounts import PostgresAccountQueries
+from sessionhub.stores.postgres_checked import (
+    INSERT_EVENTS,
+    READ_LIVES,
+    UPDATE_LIVES,
+    WRITE_CHECKED,
+    columns,
+    plan,
+)
 from sessionhub.stores.postgres_connection import (
     Connection,
     asyncpg_module,
@@ -73,22 +81,6 @@ _INSERT_SESSIONS = (
     " $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[],"
     f" $16::bytea[]) AS u({SESSION_COLUMNS})"
 )
-_INSERT_EVENTS = (
-    "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
-    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::bigint[],"
-    " $6::bytea[]) ON CONFLICT (session_id, ts, event_type) DO NOTHING"
-)
-_UPDATE_LIVES = (
-    "UPDATE sessions AS s SET state = v.state, ended_at = v.ended_at, end_reason = v.end_reason,"
-    " expires_at = v.expires_at, expiry_reason = v.expiry_reason, data = v.data,"
-    # Only an expiry moving earlier lowers sweep_at; a renewal leaves every indexed column as
-    # it was, so PostgreSQL can write the new row version on its page without touching an
-    # index (a heap-only update). LEAST ignores NULL: an expiry going away leaves it be.
-    " sweep_at = LEAST(s.sweep_at, v.expires_at)"
-    " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bytea[],"
-    " $7::text[]) AS v(state, ended_at, end_reason, expires_at, expiry_reason, data, id)"
-    " WHERE s.id = v.id"
-)
 # SKIP LOCKED: instances sweeping together take different rows instead of queueing behind each
 # other; the outer state check skips a row ended meanwhile. (A CTE: the LIMIT of an IN subquery
 # is not kept once the planner flattens it.) A due row whose expiry is still ahead was renewed:
@@ -104,11 +96,6 @@ _SWEEP = (
     " FROM due WHERE s.id = due.id AND s.state = 'active'"
     " RETURNING s.state, s.api, s.end_reason, s.ended_at"
 )
-
-
-def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows turned into one list a column, for ``unnest``."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 # Fail fast when the server is away: callers answer 503 instead of hanging.
@@ -274,13 +261,8 @@ class PostgresStore(
         while self._pending:
             batch = self._pending[:MAX_BATCH]
             del self._pending[:MAX_BATCH]
-            try:
-                with metrics.group_commit("postgresql", len(batch)):
-                    outcomes = await self._run_batch(batch)
-            except StoreUnavailableError as error:
-                outcomes = [(False, error)] * len(batch)
-            except Exception:  # a SQL error (a rare deadlock in a merge): each alone instead
-                outcomes = [await self._run_alone(item) for item in batch]
+            with metrics.group_commit("postgresql", len(batch)):
+                outcomes = await self._run_batch(batch)
             for (_, _, future), (ok, value) in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
@@ -289,11 +271,64 @@ class PostgresStore(
                 else:
                     future.set_exception(value)
 
-    async def _run_batch(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+    async def _run_batch(
+        self, batch: list[_Pending], *, alone: bool = False
+    ) -> list[tuple[bool, Any]]:
+        """Updates go the checked way (``postgres_checked``): read, plan, one checked write;
+        new sessions, and whatever that write did not confirm, then go the locked way
+        (``_run_locked``), in one transaction. The two commit apart, so a failure of one is
+        answered for its own writes only (``_each_alone``)."""
+        updates = [i for i, (_, work, _) in enumerate(batch) if not isinstance(work, _Create)]
+        outcomes: dict[int, tuple[bool, Any]] = {}
+        if updates:
+            items = [batch[index] for index in updates]
+            try:
+                confirmed = await self._write_checked(items)
+            except Exception as error:
+                if alone:
+                    raise
+                confirmed = dict(enumerate(await self._each_alone(items, error)))
+            outcomes.update((updates[k], outcome) for k, outcome in confirmed.items())
+        rest = [index for index in range(len(batch)) if index not in outcomes]
+        if rest:
+            items = [batch[index] for index in rest]
+            try:
+                locked = await self._run_locked(items)
+            except Exception as error:
+                if alone:
+                    raise
+                locked = await self._each_alone(items, error)
+            outcomes.update(zip(rest, locked, strict=True))
+        return [outcomes[index] for index in range(len(batch))]
+
+    async def _each_alone(self, items: list[_Pending], error: Exception) -> list[tuple[bool, Any]]:
+        """The outcomes of writes whose shared statement failed with ``error``."""
+        if isinstance(error, StoreUnavailableError):
+            return [(False, error)] * len(items)
+        # A SQL error (a rare deadlock in a merge) or a bug: each alone instead.
+        return [await self._run_alone(item) for item in items]
+
+    async def _write_checked(self, items: list[_Pending]) -> dict[int, tuple[bool, Any]]:
+        """The outcomes (by position in ``items``) of the writes the checked statement
+        confirmed; the others are left to the locked way."""
+        async with self._connection() as conn:
+            rows = await conn.fetch(READ_LIVES, sorted({sid for sid, _, _ in items}))
+            planned = plan([(sid, work) for sid, work, _ in items], rows)
+            confirmed: set[str] = set()
+            if planned.sessions:
+                written = await conn.fetch(WRITE_CHECKED, *planned.args)
+                confirmed = {row[0] for row in written}
+        return {
+            k: (True, planned.outcomes[k])
+            for k, (session_id, _, _) in enumerate(items)
+            if session_id in confirmed and k in planned.outcomes
+        }
+
+    async def _run_locked(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
         """One transaction for the batch: insert the new sessions; lock the updated rows in id
         order (so batches of different instances never deadlock on each other), run the
         updaters in arrival order against those rows, then write events and states with one
-        executemany each. An id both created and updated in one batch cannot happen: a client
+        statement each. An id both created and updated in one batch cannot happen: a client
         learns a new id only once its creation has committed."""
         async with self._transaction() as conn:
             creates = [work for _, work, _ in batch if isinstance(work, _Create)]
@@ -329,10 +364,10 @@ class PostgresStore(
                     )
                 outcomes.append((True, change.result))
             if events:
-                await conn.execute(_INSERT_EVENTS, *columns(events, 6))
+                await conn.execute(INSERT_EVENTS, *columns(events, 6))
             if changed:
                 updates = [live_update_args(live, sid) for sid, live in changed.items()]
-                await conn.execute(_UPDATE_LIVES, *columns(updates, 7))
+                await conn.execute(UPDATE_LIVES, *columns(updates, 7))
             return outcomes
 
     async def _insert_sessions(self, conn: Connection, creates: list[_Create]) -> None:
@@ -346,7 +381,7 @@ class PostgresStore(
         await conn.execute(_INSERT_SESSIONS, *columns(rows, 16))
         events = [event_row(event) for c in creates for event in c.events]
         if events:
-            await conn.execute(_INSERT_EVENTS, *columns(events, 6))
+            await conn.execute(INSERT_EVENTS, *columns(events, 6))
         for session_id, _, identities, at_ms in alone:
             await link_visitor(conn, session_id, identities, None, at_ms)
         for record in records:
@@ -355,7 +390,7 @@ class PostgresStore(
 
     async def _run_alone(self, item: _Pending) -> tuple[bool, Any]:
         try:
-            return (await self._run_batch([item]))[0]
+            return (await self._run_batch([item], alone=True))[0]
         except StoreUnavailableError as error:
             return (False, error)
         except asyncpg_module().UniqueViolationError:
@@ -439,7 +474,7 @@ class PostgresStore(
 
     async def end_lapsed(self, now_ms: int, limit: int) -> int:
         """End up to ``limit`` lapsed sessions. The sweep index holds sweep_at, a lower bound
-        of each active session's expiry (see ``_UPDATE_LIVES``): a session found due there
+        of each active session's expiry (see ``postgres_checked``): a session found due there
         but renewed since gets its sweep_at raised to its expiry instead of being ended, and
         the next chunk is read until ``limit`` are ended or nothing is due."""
         ended = 0
