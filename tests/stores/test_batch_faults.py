@@ -76,8 +76,9 @@ def inject_once(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> list[in
     else:
         from sessionhub.stores import postgres  # noqa: PLC0415
 
+        # New sessions without visitors go in one statement of their own.
         target = postgres.PostgresStore
-        name = "_insert_sessions"
+        name = "_insert_plain"
     real = getattr(target, name)
 
     def failing(*args: Any, **kwargs: Any) -> Any:

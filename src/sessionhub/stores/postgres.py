@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -39,7 +39,9 @@ from sessionhub.stores.postgres_checked import (
     UPDATE_LIVES,
     WRITE_CHECKED,
     columns,
+    insert_events,
     plan,
+    unnest,
 )
 from sessionhub.stores.postgres_connection import (
     Connection,
@@ -51,6 +53,7 @@ from sessionhub.stores.postgres_connection import (
 from sessionhub.stores.postgres_playlogs import PostgresPlayLogQueries
 from sessionhub.stores.postgres_records_watch import RecordsWatch
 from sessionhub.stores.postgres_visitors import (
+    EMPTY_PROFILE,
     PostgresVisitorQueries,
     claim_visitors,
     link_visitor,
@@ -72,14 +75,28 @@ _INSERT_SESSION = (
     f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at)"
     f" VALUES ({', '.join(f'${i}' for i in range(1, 17))}, $14)"
 )
-# A whole batch in one statement each, one array a column: one plan, one execution, however
-# many pings share the batch (executemany runs the statement once a row).
-_INSERT_SESSIONS = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at) SELECT u.*, u.expires_at"
-    " FROM unnest($1::text[], $2::bigint[],"
-    " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],"
-    " $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[],"
-    f" $16::bytea[]) AS u({SESSION_COLUMNS})"
+# The types of SESSION_COLUMNS, in order.
+_SESSION_TYPES = ["text", "bigint", *["text"] * 9, "bigint", "text", "bigint", "text", "bytea"]
+
+
+def _insert_sessions_from(first: int) -> str:
+    """The new sessions of a batch, parameters ``first`` to ``first + 15`` (``session_row``)."""
+    return (
+        f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at) SELECT u.*, u.expires_at"
+        f" FROM {unnest(first, _SESSION_TYPES)} AS u({SESSION_COLUMNS})"
+    )
+
+
+# A batch's new sessions in one statement: the visitors and identities their claims create
+# ($1-$8, see ``claim_visitors``), the sessions ($9-$24) and their events ($25-$30). The
+# foreign keys' checks run at the end of the statement and see the rows of its other parts.
+_INSERT_CREATED = (
+    "WITH v AS (INSERT INTO visitors (id, created_at, merged_into, profile, tenant)"
+    f" SELECT id, created_at, NULL, $4, tenant FROM {unnest(1, ('text', 'bigint', 'text'))}"
+    " AS v (id, created_at, tenant)),"
+    " i AS (INSERT INTO visitor_identities (tenant, kind, value, visitor_id)"
+    f" SELECT * FROM {unnest(5, ('text',) * 4)} ON CONFLICT DO NOTHING),"
+    f" s AS ({_insert_sessions_from(9)}) {insert_events(25)}"
 )
 # SKIP LOCKED: instances sweeping together take different rows instead of queueing behind each
 # other; the outer state check skips a row ended meanwhile. (A CTE: the LIMIT of an IN subquery
@@ -274,32 +291,42 @@ class PostgresStore(
     async def _run_batch(
         self, batch: list[_Pending], *, alone: bool = False
     ) -> list[tuple[bool, Any]]:
-        """Updates go the checked way (``postgres_checked``): read, plan, one checked write;
-        new sessions, and whatever that write did not confirm, then go the locked way
-        (``_run_locked``), in one transaction. The two commit apart, so a failure of one is
+        """New sessions that link no visitor go in one statement (``_insert_plain``); updates
+        go the checked way (``postgres_checked``): read, plan, one checked write. What is left
+        (new sessions with visitors, what the checked write did not confirm) goes the locked
+        way (``_run_locked``), in one transaction. Each commits apart, so a failure of one is
         answered for its own writes only (``_each_alone``)."""
-        updates = [i for i, (_, work, _) in enumerate(batch) if not isinstance(work, _Create)]
+        plain, updates = [], []
+        for index, (_, work, _) in enumerate(batch):
+            if not isinstance(work, _Create):
+                updates.append(index)
+            elif not work.record.identities:
+                plain.append(index)
         outcomes: dict[int, tuple[bool, Any]] = {}
-        if updates:
-            items = [batch[index] for index in updates]
-            try:
-                confirmed = await self._write_checked(items)
-            except Exception as error:
-                if alone:
-                    raise
-                confirmed = dict(enumerate(await self._each_alone(items, error)))
-            outcomes.update((updates[k], outcome) for k, outcome in confirmed.items())
+        for indices, run in ((plain, self._insert_plain), (updates, self._write_checked)):
+            if indices:
+                outcomes.update(await self._part(batch, indices, run, alone))
         rest = [index for index in range(len(batch)) if index not in outcomes]
         if rest:
-            items = [batch[index] for index in rest]
-            try:
-                locked = await self._run_locked(items)
-            except Exception as error:
-                if alone:
-                    raise
-                locked = await self._each_alone(items, error)
-            outcomes.update(zip(rest, locked, strict=True))
+            outcomes.update(await self._part(batch, rest, self._run_locked, alone))
         return [outcomes[index] for index in range(len(batch))]
+
+    async def _part(
+        self,
+        batch: list[_Pending],
+        indices: list[int],
+        run: Callable[[list[_Pending]], Awaitable[dict[int, tuple[bool, Any]]]],
+        alone: bool,
+    ) -> dict[int, tuple[bool, Any]]:
+        """``run`` on the writes of ``batch`` at ``indices``; their outcomes by index."""
+        items = [batch[index] for index in indices]
+        try:
+            done = await run(items)
+        except Exception as error:
+            if alone:
+                raise
+            done = dict(enumerate(await self._each_alone(items, error)))
+        return {indices[k]: outcome for k, outcome in done.items()}
 
     async def _each_alone(self, items: list[_Pending], error: Exception) -> list[tuple[bool, Any]]:
         """The outcomes of writes whose shared statement failed with ``error``."""
@@ -324,7 +351,14 @@ class PostgresStore(
             if session_id in confirmed and k in planned.outcomes
         }
 
-    async def _run_locked(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+    async def _insert_plain(self, items: list[_Pending]) -> dict[int, tuple[bool, Any]]:
+        """New sessions that link no visitor: one statement (``_INSERT_CREATED``), no
+        transaction around it."""
+        async with self._connection() as conn:
+            await self._insert_sessions(conn, [w for _, w, _ in items if isinstance(w, _Create)])
+        return dict.fromkeys(range(len(items)), (True, None))
+
+    async def _run_locked(self, batch: list[_Pending]) -> dict[int, tuple[bool, Any]]:
         """One transaction for the batch: insert the new sessions; lock the updated rows in id
         order (so batches of different instances never deadlock on each other), run the
         updaters in arrival order against those rows, then write events and states with one
@@ -368,21 +402,27 @@ class PostgresStore(
             if changed:
                 updates = [live_update_args(live, sid) for sid, live in changed.items()]
                 await conn.execute(UPDATE_LIVES, *columns(updates, 7))
-            return outcomes
+            return dict(enumerate(outcomes))
 
     async def _insert_sessions(self, conn: Connection, creates: list[_Create]) -> None:
-        """The batch's new sessions, inserted with their visitors (``claim_visitors``), in
-        one statement; then their events, then the links left to ``link_visitor``."""
+        """The batch's new sessions, with the visitors their identities claim
+        (``claim_visitors``) and their events, in one statement; then the links left to
+        ``link_visitor`` (merges)."""
         records = [c.record for c in creates]
         new = [(r.id, r.tenant, r.identities, r.started_at) for r in records if _links_anew(r)]
-        visitors, alone = await claim_visitors(conn, new)
+        claims = await claim_visitors(conn, new)
         rows = [session_row(r) for r in records]
-        rows = [(*row[:7], visitors.get(row[0], row[7]), *row[8:]) for row in rows]
-        await conn.execute(_INSERT_SESSIONS, *columns(rows, 16))
+        rows = [(*row[:7], claims.visitor_of.get(row[0], row[7]), *row[8:]) for row in rows]
         events = [event_row(event) for c in creates for event in c.events]
-        if events:
-            await conn.execute(INSERT_EVENTS, *columns(events, 6))
-        for session_id, _, identities, at_ms in alone:
+        await conn.execute(
+            _INSERT_CREATED,
+            *columns(claims.new_visitors, 3),
+            EMPTY_PROFILE,
+            *columns(claims.identities, 4),
+            *columns(rows, 16),
+            *columns(events, 6),
+        )
+        for session_id, _, identities, at_ms in claims.alone:
             await link_visitor(conn, session_id, identities, None, at_ms)
         for record in records:
             if record.identities and record.visitor_id is not None:  # it may merge

@@ -37,23 +37,33 @@ _LIVE_SET = (
 )
 
 
+def unnest(first: int, types: Sequence[str]) -> str:
+    """``unnest($first::type[], ...)``: one array parameter a column, numbered from ``first``
+    (a batch's rows as one statement: one plan, one execution, however many rows)."""
+    return "unnest(" + ", ".join(f"${first + n}::{t}[]" for n, t in enumerate(types)) + ")"
+
+
+def insert_events(first: int) -> str:
+    """The events of a batch (parameters ``first`` to ``first + 5``), each stored once."""
+    return (
+        "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
+        f" SELECT * FROM {unnest(first, ('text', 'bigint', 'text', 'float8', 'bigint', 'bytea'))}"
+        " ON CONFLICT (session_id, ts, event_type) DO NOTHING"
+    )
+
+
 def _live_values(first: int, *, seen: bool = False) -> str:
     """``unnest`` of live-state columns from parameter ``$first`` on (and each row's version)."""
     types = ["text", "bigint", "text", "bigint", "text", "bytea", "text"] + ["xid"] * seen
     names = "state, ended_at, end_reason, expires_at, expiry_reason, data, id" + ", seen" * seen
-    arrays = ", ".join(f"${first + n}::{kind}[]" for n, kind in enumerate(types))
-    return f"unnest({arrays}) AS v({names})"
+    return f"{unnest(first, types)} AS v({names})"
 
 
 # The locked way's write of changed states (its rows are locked: no version to check).
 UPDATE_LIVES = f"UPDATE sessions AS s SET {_LIVE_SET} FROM {_live_values(1)} WHERE s.id = v.id"
 # The rows a batch of updates is planned on, with their versions (no lock: see WRITE_CHECKED).
 READ_LIVES = f"SELECT id, xmin, {LIVE_COLUMNS} FROM sessions WHERE id = ANY($1::text[])"
-INSERT_EVENTS = (
-    "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
-    " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::bigint[],"
-    " $6::bytea[]) ON CONFLICT (session_id, ts, event_type) DO NOTHING"
-)
+INSERT_EVENTS = insert_events(1)
 # One statement, no explicit transaction: states where the version is still the one read and
 # planned on ($1-$8), the events of exactly those sessions ($9-$14), and the versions of
 # sessions only read ($15, $16). Returns the id of every session it confirms.
@@ -61,9 +71,9 @@ WRITE_CHECKED = (
     f"WITH u AS (UPDATE sessions AS s SET {_LIVE_SET} FROM {_live_values(1, seen=True)}"
     " WHERE s.id = v.id AND s.xmin = v.seen RETURNING s.id),"
     " e AS (INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
-    " SELECT * FROM unnest($9::text[], $10::bigint[], $11::text[], $12::float8[],"
-    " $13::bigint[], $14::bytea[]) AS ev(session_id, ts, event_type, playhead, received_at,"
-    " body) WHERE ev.session_id IN (SELECT id FROM u)"
+    f" SELECT * FROM {unnest(9, ('text', 'bigint', 'text', 'float8', 'bigint', 'bytea'))}"
+    " AS ev(session_id, ts, event_type, playhead, received_at, body)"
+    " WHERE ev.session_id IN (SELECT id FROM u)"
     " ON CONFLICT (session_id, ts, event_type) DO NOTHING)"
     " SELECT id FROM u UNION ALL SELECT s.id FROM sessions AS s"
     " JOIN unnest($15::text[], $16::xid[]) AS r(id, seen) ON s.id = r.id WHERE s.xmin = r.seen"
