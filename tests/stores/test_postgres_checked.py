@@ -98,60 +98,48 @@ def add_one_with_event(session_id: str, seen: list[bytes]) -> Any:
 
 
 async def test_a_row_written_between_read_and_write_is_planned_again_on_it(
-    postgres_schema: str, monkeypatch: pytest.MonkeyPatch
+    serving: PostgresStore, postgres_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = store_for_url(postgres_schema)
-    assert isinstance(store, PostgresStore)
-    await store.open()
-    try:
-        for sid in ("moved", "still"):
-            await store.create_session(record(sid, data=b"0"), [])
-        # "10" as bytea: what psql (or another program) writes into the row meanwhile
-        sql = "UPDATE sessions SET data = '\\x3130' WHERE id = 'moved'"
-        ran = write_aside_once(postgres_schema, sql, monkeypatch)
-        locked = count_locked(monkeypatch)
-        seen: list[bytes] = []
+    for sid in ("moved", "still"):
+        await serving.create_session(record(sid, data=b"0"), [])
+    # "10" as bytea: what psql (or another program) writes into the row meanwhile
+    sql = "UPDATE sessions SET data = '\\x3130' WHERE id = 'moved'"
+    ran = write_aside_once(postgres_schema, sql, monkeypatch)
+    locked = count_locked(monkeypatch)
+    seen: list[bytes] = []
 
-        results = await asyncio.gather(
-            store.update_session("moved", add_one_with_event("moved", seen)),
-            store.update_session("still", add_one_with_event("still", seen)),
-        )
+    results = await asyncio.gather(
+        serving.update_session("moved", add_one_with_event("moved", seen)),
+        serving.update_session("still", add_one_with_event("still", seen)),
+    )
 
-        assert ran == [1]
-        assert results == [b"11", b"1"]  # "moved" planned again on the row as psql left it
-        assert seen == [b"0", b"0", b"10"]
-        assert locked == [1]  # only "moved" went the locked way
-        # The event planned on the stale state was never stored, the one planned again was.
-        assert [e.ts for e in await store.list_events("moved")] == [11]
-        assert [e.ts for e in await store.list_events("still")] == [1]
-    finally:
-        await store.close()
+    assert ran == [1]
+    assert results == [b"11", b"1"]  # "moved" planned again on the row as psql left it
+    assert seen == [b"0", b"0", b"10"]
+    assert locked == [1]  # only "moved" went the locked way
+    # The event planned on the stale state was never stored, the one planned again was.
+    assert [e.ts for e in await serving.list_events("moved")] == [11]
+    assert [e.ts for e in await serving.list_events("still")] == [1]
 
 
 async def test_an_answer_that_wrote_nothing_is_checked_against_the_row_too(
-    postgres_schema: str, monkeypatch: pytest.MonkeyPatch
+    serving: PostgresStore, postgres_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A read-only answer (a duplicate, a renewal with nothing to renew) planned on a state
     # that an end then replaced must be given on the ended state instead.
-    store = store_for_url(postgres_schema)
-    assert isinstance(store, PostgresStore)
-    await store.open()
-    try:
-        await store.create_session(record("ending", data=b"0"), [])
-        write_aside_once(
-            postgres_schema,
-            "UPDATE sessions SET state = 'ended', ended_at = 5, end_reason = 'teardown'"
-            " WHERE id = 'ending'",
-            monkeypatch,
-        )
-        seen: list[str] = []
+    await serving.create_session(record("ending", data=b"0"), [])
+    write_aside_once(
+        postgres_schema,
+        "UPDATE sessions SET state = 'ended', ended_at = 5, end_reason = 'teardown'"
+        " WHERE id = 'ending'",
+        monkeypatch,
+    )
+    seen: list[str] = []
 
-        def state_of(current: LiveState | None) -> Change[str]:
-            assert current is not None
-            seen.append(current.state)
-            return Change(None, [], current.state)
+    def state_of(current: LiveState | None) -> Change[str]:
+        assert current is not None
+        seen.append(current.state)
+        return Change(None, [], current.state)
 
-        assert await store.update_session("ending", state_of) == "ended"
-        assert seen == ["active", "ended"]
-    finally:
-        await store.close()
+    assert await serving.update_session("ending", state_of) == "ended"
+    assert seen == ["active", "ended"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -17,15 +17,6 @@ from sessionhub.core.errors import NotAuthenticatedError
 from sessionhub.stores import store_for_url
 from sessionhub.stores.postgres import PostgresStore
 from sessionhub.stores.postgres_records_watch import APPLICATION_NAME, TRUST_S
-
-
-@pytest.fixture
-async def serving(postgres_schema: str) -> AsyncIterator[PostgresStore]:
-    store = store_for_url(postgres_schema)
-    assert isinstance(store, PostgresStore)
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within_s: float) -> float:
