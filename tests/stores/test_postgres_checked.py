@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from prometheus_client import REGISTRY
 
 from sessionhub.core.records import Change, LiveState
 from sessionhub.stores import postgres, store_for_url
@@ -31,6 +32,14 @@ async def instances(postgres_schema: str) -> AsyncIterator[list[PostgresStore]]:
     yield stores  # type: ignore[misc]
     for store in stores:
         await store.close()
+
+
+def conflicts() -> float:
+    """``sessionhub_store_write_conflicts_total`` of PostgreSQL, as /metrics shows it."""
+    found = REGISTRY.get_sample_value(
+        "sessionhub_store_write_conflicts_total", {"store": "postgresql"}
+    )
+    return found or 0.0
 
 
 def count_locked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -106,6 +115,7 @@ async def test_a_row_written_between_read_and_write_is_planned_again_on_it(
     sql = "UPDATE sessions SET data = '\\x3130' WHERE id = 'moved'"
     ran = write_aside_once(postgres_schema, sql, monkeypatch)
     locked = count_locked(monkeypatch)
+    conflicts_before = conflicts()
     seen: list[bytes] = []
 
     results = await asyncio.gather(
@@ -117,6 +127,7 @@ async def test_a_row_written_between_read_and_write_is_planned_again_on_it(
     assert results == [b"11", b"1"]  # "moved" planned again on the row as psql left it
     assert seen == [b"0", b"0", b"10"]
     assert locked == [1]  # only "moved" went the locked way
+    assert conflicts() - conflicts_before == 1  # and the operator can see it happened
     # The event planned on the stale state was never stored, the one planned again was.
     assert [e.ts for e in await serving.list_events("moved")] == [11]
     assert [e.ts for e in await serving.list_events("still")] == [1]

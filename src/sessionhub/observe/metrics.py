@@ -99,6 +99,12 @@ STORE_BATCH = Histogram(
     ["store"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
+STORE_WRITE_CONFLICTS = Counter(
+    "sessionhub_store_write_conflicts",
+    "Sessions another writer changed between a batch's read and its checked write; each is"
+    " decided again under the row lock (PostgreSQL).",
+    ["store"],
+)
 # The dashboard's live feeds: open feeds are opened - closed; the overview is computed once per
 # beat for all of them (sessionhub.dashboard.live), so overviews grow by one per beat, not per feed.
 LIVE_FEEDS_OPENED = Counter("sessionhub_dashboard_feeds_opened", "Live dashboard feeds opened.")
@@ -288,6 +294,12 @@ def group_commit(store: str, writes: int) -> Iterator[None]:
     began = time.perf_counter()
     yield
     group_commit_took(store, writes, time.perf_counter() - began)
+
+
+def write_conflicts(store: str, sessions: int) -> None:
+    """``sessions`` of a checked write had been changed by another writer since they were read."""
+    if sessions:
+        STORE_WRITE_CONFLICTS.labels(store).inc(sessions)
 
 
 def group_commit_took(store: str, writes: int, seconds: float) -> None:

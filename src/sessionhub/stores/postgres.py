@@ -345,6 +345,7 @@ class PostgresStore(
             if planned.sessions:
                 written = await conn.fetch(WRITE_CHECKED, *planned.args)
                 confirmed = {row[0] for row in written}
+        metrics.write_conflicts("postgresql", len(planned.sessions) - len(confirmed))
         return {
             k: (True, planned.outcomes[k])
             for k, (session_id, _, _) in enumerate(items)
