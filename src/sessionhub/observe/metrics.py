@@ -297,9 +297,11 @@ def group_commit(store: str, writes: int) -> Iterator[None]:
 
 
 def write_conflicts(store: str, sessions: int) -> None:
-    """``sessions`` of a checked write had been changed by another writer since they were read."""
+    """``sessions`` of a checked write had been changed by another writer since they were read.
+    Called for every checked write, so /metrics shows the store's count from its first one."""
+    counter = STORE_WRITE_CONFLICTS.labels(store)
     if sessions:
-        STORE_WRITE_CONFLICTS.labels(store).inc(sessions)
+        counter.inc(sessions)
 
 
 def group_commit_took(store: str, writes: int, seconds: float) -> None:
