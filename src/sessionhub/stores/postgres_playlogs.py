@@ -58,7 +58,8 @@ class PostgresPlayLogQueries(PostgresQueries, PlayLogStore, RequestGate):
         if not logs:
             return 0
         batch = _JSON.encode(logs).decode()
-        async with self._transaction() as conn:
+        # One statement is atomic by itself: no BEGIN and COMMIT round trips around it.
+        async with self._connection() as conn:
             status = await conn.execute(_INSERT_LOGS, batch)
         return int(status.rsplit(" ", 1)[1])
 
