@@ -1,10 +1,11 @@
 """PostgreSQL backend (asyncpg): every durable record, shared by any number of instances.
 
-Atomicity comes from PostgreSQL itself: an update holds the session's row lock
-(``SELECT ... FOR UPDATE``) from read to write; an admission holds a transaction-scoped advisory
-lock on its account, so no two admissions for one account interleave on any instance. Session
-updates are group-committed: those waiting when a batch commits share the next transaction, one
-fsync for all. Every write commits before its caller returns.
+Atomicity comes from PostgreSQL itself: a batch of session updates is written only where each
+row is still the version it was planned on, and what another writer moved meanwhile is planned
+again under the row lock (``SELECT ... FOR UPDATE``; see ``postgres_checked``); an admission
+holds a transaction-scoped advisory lock on its account, so no two admissions for one account
+interleave on any instance. Writes are group-committed: those waiting when a batch is written
+share the next one, one fsync for all. Every write commits before its caller returns.
 
 ``?schema=NAME`` in the URL keeps all tables in that schema (created if missing); tests give each
 test a schema of its own.
@@ -70,23 +71,20 @@ from sessionhub.stores.rows import (
 )
 from sessionhub.stores.stats_queries import StatsQueries
 
-# sweep_at starts at the expiry ($14 is expires_at): see migration 0009 and ``end_lapsed``.
-_INSERT_SESSION = (
-    f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at)"
-    f" VALUES ({', '.join(f'${i}' for i in range(1, 17))}, $14)"
-)
 # The types of SESSION_COLUMNS, in order.
 _SESSION_TYPES = ["text", "bigint", *["text"] * 9, "bigint", "text", "bigint", "text", "bytea"]
 
 
 def _insert_sessions_from(first: int) -> str:
-    """The new sessions of a batch, parameters ``first`` to ``first + 15`` (``session_row``)."""
+    """The new sessions of a batch, parameters ``first`` to ``first + 15`` (``session_row``);
+    sweep_at starts at the expiry (see migration 0009 and ``end_lapsed``)."""
     return (
         f"INSERT INTO sessions ({SESSION_COLUMNS}, sweep_at) SELECT u.*, u.expires_at"
         f" FROM {unnest(first, _SESSION_TYPES)} AS u({SESSION_COLUMNS})"
     )
 
 
+_INSERT_SESSIONS = _insert_sessions_from(1)
 # A batch's new sessions in one statement: the visitors and identities their claims create
 # ($1-$8, see ``claim_visitors``), the sessions ($9-$24) and their events ($25-$30). The
 # foreign keys' checks run at the end of the statement and see the rows of its other parts.
@@ -251,7 +249,7 @@ class PostgresStore(
                     [(now_ms, reason, session_id) for session_id, reason in decision.end],
                 )
             if decision.admit:
-                await conn.execute(_INSERT_SESSION, *session_row(record))
+                await conn.execute(_INSERT_SESSIONS, *columns([session_row(record)], 16))
                 if record.identities:
                     await link_visitor(conn, record.id, record.identities, None, now_ms)
         metrics.admission_written(record.live, decision.admit, decision.end)

@@ -43,12 +43,17 @@ def unnest(first: int, types: Sequence[str]) -> str:
     return "unnest(" + ", ".join(f"${first + n}::{t}[]" for n, t in enumerate(types)) + ")"
 
 
-def insert_events(first: int) -> str:
-    """The events of a batch (parameters ``first`` to ``first + 5``), each stored once."""
+_EVENT_COLUMNS = "session_id, ts, event_type, playhead, received_at, body"  # ``event_row``
+_EVENT_TYPES = ("text", "bigint", "text", "float8", "bigint", "bytea")
+
+
+def insert_events(first: int, *, only_of: str = "") -> str:
+    """The events of a batch (parameters ``first`` to ``first + 5``), each stored once; with
+    ``only_of`` (a query of session ids), only the events of those sessions."""
+    where = f" WHERE ev.session_id IN ({only_of})" if only_of else ""
     return (
-        "INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
-        f" SELECT * FROM {unnest(first, ('text', 'bigint', 'text', 'float8', 'bigint', 'bytea'))}"
-        " ON CONFLICT (session_id, ts, event_type) DO NOTHING"
+        f"INSERT INTO events ({_EVENT_COLUMNS}) SELECT * FROM {unnest(first, _EVENT_TYPES)}"
+        f" AS ev ({_EVENT_COLUMNS}){where} ON CONFLICT (session_id, ts, event_type) DO NOTHING"
     )
 
 
@@ -70,11 +75,7 @@ INSERT_EVENTS = insert_events(1)
 WRITE_CHECKED = (
     f"WITH u AS (UPDATE sessions AS s SET {_LIVE_SET} FROM {_live_values(1, seen=True)}"
     " WHERE s.id = v.id AND s.xmin = v.seen RETURNING s.id),"
-    " e AS (INSERT INTO events (session_id, ts, event_type, playhead, received_at, body)"
-    f" SELECT * FROM {unnest(9, ('text', 'bigint', 'text', 'float8', 'bigint', 'bytea'))}"
-    " AS ev(session_id, ts, event_type, playhead, received_at, body)"
-    " WHERE ev.session_id IN (SELECT id FROM u)"
-    " ON CONFLICT (session_id, ts, event_type) DO NOTHING)"
+    f" e AS ({insert_events(9, only_of='SELECT id FROM u')})"
     " SELECT id FROM u UNION ALL SELECT s.id FROM sessions AS s"
     " JOIN unnest($15::text[], $16::xid[]) AS r(id, seen) ON s.id = r.id WHERE s.xmin = r.seen"
 )

@@ -31,8 +31,9 @@ _CASTS = {
     "received_at": "bigint",
 }  # the other columns are text
 _FIELDS = PlayLog.__struct_fields__  # the fields are the column names, in the table's order
+_COLUMNS = ", ".join(_FIELDS)
 _INSERT_LOGS = (
-    f"INSERT INTO play_logs ({', '.join(_FIELDS)}) SELECT "
+    f"INSERT INTO play_logs ({_COLUMNS}) SELECT "
     + ", ".join(f"(e->>{i})::{_CASTS.get(name, 'text')}" for i, name in enumerate(_FIELDS))
     + " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS l (e, n) ORDER BY n"
     " ON CONFLICT DO NOTHING"
@@ -46,7 +47,6 @@ _DIMENSIONS = {
     "consumer": "consumer_key",
     "kind": "kind",
 }
-_COLUMNS = ", ".join(_FIELDS)
 REPORT_CHUNK = 1000
 
 
