@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 
-from sessionhub import openapi
+from sessionhub import collector, openapi
 from sessionhub.admin import metrics_route
 from sessionhub.admin import routes as admin_routes
 from sessionhub.core.accounts import AccountService
@@ -77,7 +76,7 @@ class SessionHub:
         freeze: bool = False,
     ) -> None:
         self.settings = settings
-        self._freeze = freeze  # gc.freeze() once started: for the one app of a served process
+        self._freeze = freeze  # collector.settle() once started: the one app of a served process
         self.clock = clock or SystemClock()
         self.store = store or store_for_url(settings.database_url)
         self.media = MediaService(self.store, self.clock, settings.media())
@@ -224,11 +223,11 @@ class SessionHub:
             if self._http_metrics is not None:
                 self._metrics_flusher = asyncio.create_task(self._http_metrics.flush_forever())
         if self._freeze:
-            # What start-up made (modules, routes, templates, schemas, connections) lives as
-            # long as the process: out of the collector's sight, a collection walks only what
-            # requests make (bench/RESULTS.md: +6 % requests a second on a trivial route). Not
-            # in tests, which start many apps in one process and would freeze their garbage.
-            gc.freeze()
+            # What start-up made leaves the collector's sight (bench/RESULTS.md: +6 % requests
+            # a second on a trivial route), and requests in flight no longer set it off
+            # (``collector``). Not in tests, which start many apps in one process and would
+            # freeze their garbage.
+            collector.settle()
 
     async def shutdown(self) -> None:
         if self._access_log is not None:

@@ -44,6 +44,7 @@ from typing import IO, Any
 
 import msgspec
 
+from sessionhub import collector
 from sessionhub.core.consumers import Bucket, take
 from sessionhub.core.records import PlayLog
 from sessionhub.stores.rows import SESSION_COLUMNS
@@ -442,4 +443,5 @@ class WriterProcess:
 
 
 if __name__ == "__main__":
+    collector.settle()  # each batch decodes thousands of containers, none of them in a cycle
     serve(sys.argv[1], sys.argv[2], sys.stdin.buffer, sys.stdout.buffer)
