@@ -302,6 +302,50 @@ async def test_remembered_credentials_never_outlive_a_revocation(path: Path) -> 
         await store.close()
 
 
+async def test_callers_arriving_together_share_one_look_for_foreign_commits(path: Path) -> None:
+    """When the last look for another writer's commit is too old, a burst of SRM calls makes
+    one look, not one each (each was a hop to the writer thread, and at start-up a forget
+    each); the look still happens again once the bound has passed, and still sees a write."""
+    from sessionhub.core.accounts import AccountService, DeviceDisabledError  # noqa: PLC0415
+    from sessionhub.core.clock import SystemClock  # noqa: PLC0415
+
+    store = await opened(path)
+    looks = 0
+    look = store._foreign_commit_seen
+
+    async def counted() -> bool:
+        nonlocal looks
+        looks += 1
+        return await look()
+
+    store._foreign_commit_seen = counted  # type: ignore[method-assign]
+    try:
+        accounts = AccountService(store, SystemClock())
+        await accounts.add_account("H1", max_sessions=3)
+        tokens = []
+        for n in range(20):
+            await accounts.add_device("H1", f"d{n}")
+            tokens.append((await accounts.issue_token("H1", f"d{n}")).token)
+        for round_ in range(2):
+            store._account_memory.checked_at = float("-inf")  # the last look is too old
+            looks = 0
+            callers = await asyncio.gather(*(accounts.authenticate(t) for t in tokens))
+            assert [c.device_id for c in callers] == [f"d{n}" for n in range(20)]
+            assert looks == 1, f"round {round_}: {looks} looks"
+
+        cli = sqlite3.connect(path, isolation_level=None)  # another process's write is seen
+        cli.execute("UPDATE devices SET enabled = 0 WHERE device_id = 'd3'")
+        cli.close()
+        store._account_memory.checked_at = float("-inf")
+        answers = await asyncio.gather(
+            *(accounts.authenticate(t) for t in tokens), return_exceptions=True
+        )
+        assert isinstance(answers[3], DeviceDisabledError)
+        assert sum(isinstance(a, Exception) for a in answers) == 1
+    finally:
+        await store.close()
+
+
 async def test_bookkeeping_writes_keep_remembered_credentials(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ commit (``SQLiteSessionStore._foreign_commit_seen``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -31,6 +32,7 @@ FOREIGN_CHECK_S = 0.1
 
 class SQLiteAccountQueries(SQLiteQueries, AccountQueries):
     _account_memory: AccountMemory
+    _looking: asyncio.Task[None] | None = None  # the look for another writer's commit under way
 
     def _foreign_commit_seen(self) -> Awaitable[bool]:
         raise NotImplementedError
@@ -39,13 +41,22 @@ class SQLiteAccountQueries(SQLiteQueries, AccountQueries):
         self._account_memory.forget()
 
     async def _remembered(self, key: Any, sql: str, args: tuple[Any, ...]) -> Any:
+        if time.monotonic() - self._account_memory.checked_at > FOREIGN_CHECK_S:
+            # One look at a time: the calls that find the last look too old while one is under
+            # way wait for that one (a burst of SRM calls made a look each, a thread hop apiece,
+            # and at start-up a forget each). Shielded: a caller that goes away does not cancel
+            # the look the others wait for.
+            if self._looking is None or self._looking.done():
+                self._looking = asyncio.ensure_future(self._look_for_foreign_commits())
+            await asyncio.shield(self._looking)
+        return await self._account_memory.row(key, lambda: self._one(sql, args))
+
+    async def _look_for_foreign_commits(self) -> None:
         memory = self._account_memory
-        if time.monotonic() - memory.checked_at > FOREIGN_CHECK_S:
-            foreign = await self._foreign_commit_seen()
-            memory.checked_at = time.monotonic()
-            if foreign:
-                memory.forget()
-        return await memory.row(key, lambda: self._one(sql, args))
+        foreign = await self._foreign_commit_seen()
+        memory.checked_at = time.monotonic()
+        if foreign:
+            memory.forget()
 
     async def get_entitlement(
         self, account_id: str, content_id: str
