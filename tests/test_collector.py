@@ -22,6 +22,7 @@ from sessionhub import collector
 from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from tests.dialects.adobe.payloads import event, start
+from tests.dialects.massivemusic.test_routes import log
 
 ROUNDS = 40
 
@@ -96,19 +97,7 @@ async def test_hot_routes_leave_no_cyclic_garbage(app: SessionHub, clock: Manual
         srm = json.loads(answer)["successResponse"]["sessionId"]
         keep_alive = f"/srm/sessions/{srm}"
         assert (await call(app, "PUT", keep_alive, b"", tokens[n % 2]))[0] == 200
-        played = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 60 - n))
-        logs = [
-            {
-                "userId": f"user-{n}",
-                "country": "GB",
-                "trackId": 1 + i,
-                "playMode": "online",
-                "dateTimePlayed": played,
-                "totalTimePlayed": 30,
-                "userAgent": "Test Device/1.0",
-            }
-            for i in range(20)
-        ]
+        logs = [log(n * 20 + i) for i in range(20)]  # each one new
         uri, headers, _ = signer.sign(
             "http://sessionhub.test/1.2/user/preview/log?country=GB",
             http_method="POST",
