@@ -212,6 +212,34 @@ async def test_plain_and_hot_writes_interleaved_all_land(path: Path) -> None:
         await store.close()
 
 
+async def test_the_wal_is_copied_back_in_small_steps(path: Path) -> None:
+    """The commit that carries the WAL past ``CHECKPOINT_PAGES`` copies it into the file before
+    its batch is answered; small steps keep that copy (and the WAL file, which keeps its
+    largest size) small. 600 commits of a few pages each: at SQLite's default of 1,000 pages
+    the WAL reaches about 4 MB."""
+    store = await opened(path)
+    try:
+        for n in range(50):
+            await store.create_session(record(f"s{n}", data=b"0"), [])
+        for n in range(600):  # one at a time: a commit each
+            await store.update_session(f"s{n % 50}", increment())  # type: ignore[arg-type]
+        stored = await store.get_session("s7")
+        assert stored is not None and int(stored.live.data) == 12
+        frames = _wal_pages(path)  # while open: closing the last connection removes the WAL
+        assert frames > 50, "the commits went through the WAL"
+        assert frames < 2 * sqlite_writer.CHECKPOINT_PAGES, f"the WAL grew to {frames} pages"
+    finally:
+        await store.close()
+
+
+def _wal_pages(path: Path) -> int:
+    """Pages the WAL file has room for (a frame is a page and its 24-byte header)."""
+    conn = sqlite3.connect(path)
+    page: int = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    return Path(f"{path}-wal").stat().st_size // (page + 24)
+
+
 async def test_memory_is_bounded_and_a_forgotten_session_is_read_again(path: Path) -> None:
     store = await opened(path, hot_sessions=5)
     try:
