@@ -24,6 +24,20 @@ Connection = Any
 EMPTY_PROFILE = dump_profile(VisitorProfile()).decode()
 _OWNER = "SELECT visitor_id FROM visitor_identities WHERE tenant = $1 AND kind = $2 AND value = $3"
 _IDENTITY_LOCK = 7345  # first key of the per-identity advisory locks (two int4 keys)
+# The owners of a batch's identities: one primary-key probe an identity, whatever the planner
+# believes of the table. The plain join (identities JOIN unnest(...)) was planned as a hash join
+# over a sequential scan of the whole table while the table was small (even with fresh
+# statistics: at 2,000 identities, not at 10,000), and a prepared statement keeps that generic
+# plan for the connection's life where nothing analyzes the table again (autovacuum off): on
+# such a server it was still scanning at 26,000 identities, 1.3 ms a batch and two thirds of
+# PostgreSQL's time a sessionStart (bench/RESULTS.md). The LIMIT keeps the lateral subquery from
+# being flattened back into a join.
+_OWNERS = (
+    "SELECT w.tenant, w.kind, w.value, i.visitor_id"
+    " FROM unnest($1::text[], $2::text[], $3::text[]) AS w (tenant, kind, value)"
+    " CROSS JOIN LATERAL (SELECT visitor_id FROM visitor_identities AS i"
+    " WHERE i.tenant = w.tenant AND i.kind = w.kind AND i.value = w.value LIMIT 1) AS i"
+)
 
 
 async def link_visitor(
@@ -102,14 +116,7 @@ async def claim_visitors(conn: Connection, links: list[NewLink]) -> Claims:
             _IDENTITY_LOCK,
             sorted(f"{t}:{k}:{v}" for t, k, v in keys),
         )
-        rows = await conn.fetch(
-            "SELECT i.tenant, i.kind, i.value, i.visitor_id FROM visitor_identities i"
-            " JOIN unnest($1::text[], $2::text[], $3::text[]) AS w (tenant, kind, value)"
-            " ON i.tenant = w.tenant AND i.kind = w.kind AND i.value = w.value",
-            tenants,
-            kinds,
-            values,
-        )
+        rows = await conn.fetch(_OWNERS, tenants, kinds, values)
         owner_of = {(row[0], row[1], row[2]): row[3] for row in rows}
     return claim(links, owner_of)
 
