@@ -29,7 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.dialects.adobe.payloads import start
-from tests.server import free_port, running_server
+from tests.server import free_port, running_server, stop
 
 from bench import playlogs
 from sessionhub.core.accounts import AccountService
@@ -267,40 +267,11 @@ def srm_sessions(url: str, tokens: list[str]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median kept)")
-    parser.add_argument(
-        "--only",
-        default="sessionStart,ping,streamCheck,srmSetup,keepalive,playlogs",
-        help="comma-separated scenarios: sessionStart, ping, streamCheck, srmSetup, keepalive,"
-        " playlogs",
-    )
-    parser.add_argument(
-        "--database",
-        help="SESSIONHUB_DATABASE_URL for sessionhub (default: a fresh SQLite file); for"
-        " PostgreSQL give a fresh ?schema=",
-    )
-    parser.add_argument("--redis", help="SESSIONHUB_REDIS_URL for sessionhub (default: none)")
-    parser.add_argument("--workers", type=int, default=1, help="sessionhub worker processes")
-    parser.add_argument(
-        "--connections",
-        type=int,
-        default=64,
-        help="wrk connections (64 saturates the server; fewer show latency below saturation)",
-    )
-    parser.add_argument(
-        "--playlog-batches", type=int, default=300, help="500-log batches per play-log run"
-    )
-    options = parser.parse_args()
-    options.only = {name.strip() for name in options.only.split(",")}
-    CONNECTIONS[0] = options.connections
-    if shutil.which("wrk") is None:
-        sys.exit("needs wrk: apt-get install wrk")
-
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    floor, floor_url = start_floor()
+def run_scenarios(
+    options: argparse.Namespace, floor: subprocess.Popen[bytes], floor_url: str
+) -> dict[str, dict[str, Any]]:
+    """Every scenario of ``options.only``, on the floor and on a sessionhub started here."""
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         database = options.database or f"sqlite:///{Path(tmp) / 'bench.db'}"
         env = {"SESSIONHUB_SRM_LEASE_TIMEOUT_S": "3600"}  # no lapses while the floor runs
@@ -353,8 +324,46 @@ def main() -> None:
                 }
         if "playlogs" in options.only:
             results["playlogs"] = playlog_scenario(tmp, floor_url, options)
-    floor.terminate()
-    floor.wait()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median kept)")
+    parser.add_argument(
+        "--only",
+        default="sessionStart,ping,streamCheck,srmSetup,keepalive,playlogs",
+        help="comma-separated scenarios: sessionStart, ping, streamCheck, srmSetup, keepalive,"
+        " playlogs",
+    )
+    parser.add_argument(
+        "--database",
+        help="SESSIONHUB_DATABASE_URL for sessionhub (default: a fresh SQLite file); for"
+        " PostgreSQL give a fresh ?schema=",
+    )
+    parser.add_argument("--redis", help="SESSIONHUB_REDIS_URL for sessionhub (default: none)")
+    parser.add_argument("--workers", type=int, default=1, help="sessionhub worker processes")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=64,
+        help="wrk connections (64 saturates the server; fewer show latency below saturation)",
+    )
+    parser.add_argument(
+        "--playlog-batches", type=int, default=300, help="500-log batches per play-log run"
+    )
+    options = parser.parse_args()
+    options.only = {name.strip() for name in options.only.split(",")}
+    CONNECTIONS[0] = options.connections
+    if shutil.which("wrk") is None:
+        sys.exit("needs wrk: apt-get install wrk")
+
+    floor, floor_url = start_floor()
+    try:
+        results = run_scenarios(options, floor, floor_url)
+    finally:  # a run that fails leaves no floor server behind (holding wrk's port, or a pipe)
+        stop(floor)
 
     playlog_results = results.pop("playlogs", None)
     if playlog_results:
