@@ -67,11 +67,7 @@ async def link_visitor(
             _IDENTITY_LOCK,
             f"{tenant}:{kind}:{value}",
         )
-    owners: set[str] = set()
-    for kind, value in identities:
-        owner = await conn.fetchval(_OWNER, tenant, kind, value)
-        if owner is not None:
-            owners.add(owner)
+    owners = set((await _owners(conn, tenant, identities)).values())
     current = await conn.fetchval("SELECT visitor_id FROM sessions WHERE id = $1", session_id)
     if current is not None:
         owners.add(current)
@@ -121,18 +117,28 @@ async def claim_visitors(conn: Connection, links: list[NewLink]) -> Claims:
     return claim(links, owner_of)
 
 
+async def _owners(conn: Connection, tenant: str, identities: list[Identity]) -> dict[Identity, str]:
+    """The visitor each of ``identities`` names, for those that name one: one statement, not
+    one round trip an identity."""
+    pairs = sorted(set(identities))
+    if not pairs:
+        return {}
+    rows = await conn.fetch(
+        _OWNERS, [tenant] * len(pairs), [kind for kind, _ in pairs], [v for _, v in pairs]
+    )
+    return {(row[1], row[2]): row[3] for row in rows}
+
+
 async def _owner_if_settled(
     conn: Connection, session_id: str, tenant: str, identities: list[Identity]
 ) -> str | None:
     """The visitor every identity (and the session) already belongs to, if there is one."""
     if not identities:
         return None
-    owners = set()
-    for kind, value in identities:
-        owner = await conn.fetchval(_OWNER, tenant, kind, value)
-        if owner is None:
-            return None
-        owners.add(owner)
+    owner_of = await _owners(conn, tenant, identities)
+    if len(owner_of) < len(set(identities)):
+        return None  # an identity no one has yet
+    owners = set(owner_of.values())
     current = await conn.fetchval("SELECT visitor_id FROM sessions WHERE id = $1", session_id)
     if current is not None:
         owners.add(current)
