@@ -8,7 +8,8 @@ kind, user, track, time played and play type) is stored once and still answered 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from operator import attrgetter
 from typing import Literal
 
 import iso3166
@@ -129,13 +130,37 @@ class PlayLogService:
             )
         return problems
 
+    def all_pass(self, logs: Sequence[PlayLog]) -> bool:
+        """Whether every log meets ``check``'s rules but the NUL one, decided for the whole
+        batch at once: a pass of C-level ``min``/``max``/set work a column instead of a Python
+        call a log (the per-log checks were a fifth of a 500-log batch's serving CPU). When it
+        says no, ``check`` on each log tells which and why."""
+        if not logs:
+            return True
+        now = self._clock.now_ms()
+        played = list(map(_PLAYED, logs))
+        if max(played) > now + self._rules.future_skew_s * 1000:
+            return False
+        if min(played) < now - self._rules.max_age_days * 86_400_000:
+            return False
+        if not COUNTRIES.issuperset(map(_COUNTRY, logs)):
+            return False
+        user_lengths = list(map(len, map(_USER, logs)))
+        if min(user_lengths) < 1 or max(user_lengths) > USER_ID_MAX:
+            return False
+        tracks = list(map(_TRACK, logs))
+        if min(tracks) < 1 or max(tracks) > INT32_MAX:
+            return False
+        seconds: list[int] = list(map(_SECONDS, logs))
+        return min(seconds) >= 0 and max(seconds) <= INT32_MAX
+
     def now_ms(self) -> int:
         return self._clock.now_ms()
 
     async def record(self, logs: list[PlayLog]) -> int:
         """Store a clean batch at once; returns how many were new (duplicates are skipped)."""
         new = await self._store.add_play_logs(logs)
-        metrics.play_logs_stored((log.kind for log in logs), new, len(logs))
+        metrics.play_logs_stored(map(_KIND, logs), new, len(logs))
         return new
 
     async def report(
@@ -157,6 +182,14 @@ class PlayLogService:
     async def report_size(self, from_ms: int, to_ms: int, by: list[ReportDimension]) -> int:
         """How many rows ``report`` will yield (for a progress bar)."""
         return await self._store.play_report_size(from_ms, to_ms, list(dict.fromkeys(by)))
+
+
+_KIND = attrgetter("kind")
+_PLAYED = attrgetter("played_at")
+_COUNTRY = attrgetter("country")
+_USER = attrgetter("user_id")
+_TRACK = attrgetter("track_id")
+_SECONDS = attrgetter("total_time_played")
 
 
 def to_ms(moment: dt.datetime) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
 import contextlib
 import os
 import time
@@ -279,10 +280,7 @@ def media_qoe_settled(time_to_start_ms: int | None, ended: Qoe | None) -> None:
 
 
 def play_logs_stored(kinds: Iterable[str], new: int, total: int) -> None:
-    counts: dict[str, int] = {}
-    for kind in kinds:
-        counts[kind] = counts.get(kind, 0) + 1
-    for kind, count in counts.items():
+    for kind, count in collections.Counter(kinds).items():  # counted in C: a batch is 500 logs
         PLAY_LOGS.labels(kind).inc(count)
     PLAY_LOG_DUPLICATES.inc(total - new)
     ACTIVITY.add("playlogs", total)

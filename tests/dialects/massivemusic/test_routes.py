@@ -340,6 +340,23 @@ async def test_royalty_report_from_the_admin_api(
     ).status_code == 400
 
 
+async def test_a_nul_is_found_wherever_it_hides_and_its_look_alike_text_is_stored(
+    app: SessionHub, client: httpx.AsyncClient, consumer: str
+) -> None:
+    # The batch is screened for a NUL by its body's text: a NUL past the user agent's cut
+    # (stored without it) is still refused as before, and text that only reads "\u0000"
+    # (an escaped backslash) is no NUL.
+    late_nul = log(1, userAgent="a" * 300 + "\x00")
+    refused = await signed(client, PREVIEW, {"logs": [log(0), late_nul]})
+    assert refused.status_code == 400
+    assert [(e["index"], e["code"]) for e in refused.json()["error"]["errors"]] == [(1, 1002)]
+
+    look_alike = log(2, userId="back\\u0000slash")
+    stored = await signed(client, PREVIEW, {"logs": [look_alike]})
+    assert stored.status_code == 200, stored.text
+    assert [row[0] for row in await stored_logs(app)] == ["back\\u0000slash"]
+
+
 async def test_a_nul_character_is_a_listed_error_on_every_backend(
     app: SessionHub, client: httpx.AsyncClient, consumer: str
 ) -> None:

@@ -101,64 +101,116 @@ def parse(
     user_id = request.query.get("userId")
     if kind == "subscription" and not user_id:
         raise LogInputError(REQUIRED_MISSING, "Required parameter userId is missing")
-    now = service.now_ms()
-    key = verified.consumer.key
-    check = service.check
-    logs: list[PlayLog] = []
-    for index, entry in entries:
-        if kind == "preview":
-            entry_user, entry_country = entry.userId, entry.country.upper()
-            extra: tuple[Any, ...] = (entry.playType, entry.playMode, None, None, None)
-        elif kind == "subscription":
-            entry_user, entry_country = user_id or "", country
-            extra = ("view", entry.playMode, entry.releaseId, entry.formatId, None)
-        else:
-            entry_user, entry_country = entry.userId, country
-            extra = ("view", None, entry.releaseId, entry.formatId, entry.endReason)
-        played_ms = to_ms(entry.dateTimePlayed)
-        play_type, play_mode, release_id, format_id, end_reason = extra
-        found = check(
-            index,
-            entry_country,
-            played_ms,
-            entry_user,
-            entry.trackId,
-            entry.totalTimePlayed,
-            (entry.userAgent, end_reason),
-        )
-        if found:
-            problems.extend(found)
-            continue
-        logs.append(
-            PlayLog(
-                key,
-                kind,
-                entry_user,
-                entry_country,
-                entry.trackId,
-                played_ms,
-                entry.totalTimePlayed,
-                truncate_user_agent(entry.userAgent),
-                play_type,
-                play_mode,
-                release_id,
-                format_id,
-                end_reason,
-                now,
+    logs = to_logs(kind, entries, verified.consumer.key, user_id or "", country, service.now_ms())
+    # The whole batch is screened at once; only a batch that fails the screen (or may hold a
+    # NUL: JSON can only carry one escaped) is checked log by log, to say which and why.
+    if problems or not (nul_free(request, kind) and service.all_pass(logs)):
+        for (index, entry), log in zip(entries, logs, strict=True):
+            texts = (entry.userAgent, log.end_reason)
+            problems += service.check(
+                index,
+                log.country,
+                log.played_at,
+                log.user_id,
+                log.track_id,
+                log.total_time_played,
+                texts,
             )
-        )
     if problems:
         raise BatchInvalidError(problems)
     return logs
+
+
+def to_logs(
+    kind: LogKind,
+    entries: list[tuple[int, Any]],
+    key: str,
+    user_id: str,
+    country: str,
+    now: int,
+) -> list[PlayLog]:
+    """The decoded entries as stored records, unchecked (one comprehension a kind: no branch
+    a log). The user agent is cut to its limit here; ``check`` sees the entry's own."""
+    cut = truncate_user_agent
+    if kind == "preview":
+        return [
+            PlayLog(
+                key,
+                kind,
+                e.userId,
+                e.country.upper(),
+                e.trackId,
+                to_ms(e.dateTimePlayed),
+                e.totalTimePlayed,
+                cut(e.userAgent),
+                e.playType,
+                e.playMode,
+                None,
+                None,
+                None,
+                now,
+            )
+            for _, e in entries
+        ]
+    if kind == "subscription":
+        return [
+            PlayLog(
+                key,
+                kind,
+                user_id,
+                country,
+                e.trackId,
+                to_ms(e.dateTimePlayed),
+                e.totalTimePlayed,
+                cut(e.userAgent),
+                "view",
+                e.playMode,
+                e.releaseId,
+                e.formatId,
+                None,
+                now,
+            )
+            for _, e in entries
+        ]
+    return [
+        PlayLog(
+            key,
+            kind,
+            e.userId,
+            country,
+            e.trackId,
+            to_ms(e.dateTimePlayed),
+            e.totalTimePlayed,
+            cut(e.userAgent),
+            "view",
+            None,
+            e.releaseId,
+            e.formatId,
+            e.endReason,
+            now,
+        )
+        for _, e in entries
+    ]
+
+
+def nul_free(request: Request, kind: LogKind) -> bool:
+    """Whether no string of a JSON body can hold a NUL: JSON carries one only as the escape
+    ``\\u0000`` (a raw one is malformed), so a body without that text has none. A form body
+    is not screened (answered no: its one log is checked)."""
+    return not is_form(request, kind) and b"\\u0000" not in request.body
+
+
+def is_form(request: Request, kind: LogKind) -> bool:
+    """The seed's page shows one preview log sent as form fields."""
+    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
+    return kind == "preview" and content_type == "application/x-www-form-urlencoded"
 
 
 def decode_entries(
     request: Request, kind: LogKind
 ) -> tuple[list[tuple[int, Any]], list[LogProblem]]:
     """The entries that decode (with their index), and a problem for each that does not."""
-    content_type = (request.header(b"content-type") or "").split(";")[0].strip().lower()
-    if kind == "preview" and content_type == "application/x-www-form-urlencoded":
-        # The seed's page shows one log as form fields; taken as a batch of one.
+    if is_form(request, kind):  # taken as a batch of one
         form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
         form = {k: v for k, v in form.items() if not k.startswith("oauth_")}
         try:
