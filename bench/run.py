@@ -5,7 +5,9 @@
 Both servers are uvicorn with uvloop and httptools, one worker, on loopback; wrk (one thread,
 64 connections, or ``--connections``) loads each in turn. sessionhub writes to a fresh SQLite
 file with its defaults (WAL, synchronous=FULL, group commit). Each scenario runs ``--runs``
-times and the median run is reported. Needs ``wrk`` (Debian package ``wrk``).
+times as pairs, a floor run then a sessionhub run; the table shows each server's median run,
+and the ratio is the median of the pairs' ratios (``median_ratio``). Needs ``wrk`` (Debian
+package ``wrk``).
 """
 
 from __future__ import annotations
@@ -132,6 +134,14 @@ def cpu_seconds(pid: int) -> float:
     return sum(times.get(member, 0.0) for member in tree)
 
 
+def median_ratio(pairs: list[tuple[dict[str, float], dict[str, float]]], key: str) -> float:
+    """The median of each run's ratio to the floor run just before it. The machine's speed
+    drifts within minutes (the floor moved between 15k and 41k req/s in one hour here), so a
+    ratio is taken between two runs a few seconds apart, never between medians of runs made
+    minutes apart."""
+    return statistics.median(run[key] / floor_run[key] for floor_run, run in pairs)
+
+
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     middle = statistics.median_low([r["rps"] for r in runs])
     return next(r for r in runs if r["rps"] == middle)
@@ -214,12 +224,16 @@ def playlog_scenario(tmp: str, floor_url: str, options: argparse.Namespace) -> d
             bodies = playlogs.batches(options.playlog_batches, seed=run)
             runs["floor"].append(asyncio.run(playlogs.load(floor_url, bodies)))
             runs["sessionhub"].append(asyncio.run(playlogs.load(server.url, bodies)))
-    return {
+    result: dict[str, Any] = {
         name: next(
             r for r in rs if r["logs_per_s"] == statistics.median_low([x["logs_per_s"] for x in rs])
         )
         for name, rs in runs.items()
     }
+    result["ratio"] = median_ratio(
+        list(zip(runs["floor"], runs["sessionhub"], strict=True)), "logs_per_s"
+    )
+    return result
 
 
 def print_playlogs(result: dict[str, Any]) -> None:
@@ -227,8 +241,9 @@ def print_playlogs(result: dict[str, Any]) -> None:
         f"{'playlogs':<14}{'server':<12}{'logs/s':>10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'failed':>8}{'ratio':>8}"
     )
-    for name, r in result.items():
-        ratio = r["logs_per_s"] / result["floor"]["logs_per_s"]
+    for name in ("floor", "sessionhub"):
+        r = result[name]
+        ratio = result["ratio"] if name == "sessionhub" else 1.0
         print(
             f"{'500-log batch':<14}{name:<12}{r['logs_per_s']:>10.0f}{r['requests_per_s']:>8.0f}"
             f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['failures']:>8.0f}{ratio:>8.2f}"
@@ -302,25 +317,23 @@ def run_scenarios(
                 if name not in options.only:
                     continue
                 path = "/api/v1/sessions" if name == "sessionStart" else ""
+                pairs = [
+                    (
+                        wrk(floor_url + path, script, options.duration, *args, pid=floor.pid),
+                        wrk(
+                            server.url + path,
+                            script,
+                            options.duration,
+                            *args,
+                            pid=server.process.pid,
+                        ),
+                    )
+                    for _ in range(options.runs)
+                ]
                 results[name] = {
-                    "floor": median_run(
-                        [
-                            wrk(floor_url + path, script, options.duration, *args, pid=floor.pid)
-                            for _ in range(options.runs)
-                        ]
-                    ),
-                    "sessionhub": median_run(
-                        [
-                            wrk(
-                                server.url + path,
-                                script,
-                                options.duration,
-                                *args,
-                                pid=server.process.pid,
-                            )
-                            for _ in range(options.runs)
-                        ]
-                    ),
+                    "floor": median_run([floor_run for floor_run, _ in pairs]),
+                    "sessionhub": median_run([run for _, run in pairs]),
+                    "ratio": median_ratio(pairs, "rps"),
                 }
         if "playlogs" in options.only:
             results["playlogs"] = playlog_scenario(tmp, floor_url, options)
@@ -373,8 +386,9 @@ def main() -> None:
         f"{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'timeouts':>9}{'ratio':>8}"
     )
     for name, pair in results.items():
-        for server_name, r in pair.items():
-            ratio = r["rps"] / pair["floor"]["rps"]
+        for server_name in ("floor", "sessionhub"):
+            r = pair[server_name]
+            ratio = pair["ratio"] if server_name == "sessionhub" else 1.0
             print(
                 f"{name:<14}{server_name:<12}{r['rps']:>10.0f}{r['cpu_us']:>8.0f}"
                 f"{r.get('postgresql_cpu_us', 0):>7.0f}{r.get('redis_cpu_us', 0):>9.1f}"
