@@ -57,15 +57,7 @@ def problems_of(screen: PlayLogService, batch: list[PlayLog]) -> list[object]:
     return [
         problem
         for index, log in enumerate(batch)
-        for problem in screen.check(
-            index,
-            log.country,
-            log.played_at,
-            log.user_id,
-            log.track_id,
-            log.total_time_played,
-            (log.user_agent,),
-        )
+        for problem in screen.check_log(index, log, log.user_agent)
     ]
 
 

@@ -130,6 +130,18 @@ class PlayLogService:
             )
         return problems
 
+    def check_log(self, index: int, log: PlayLog, user_agent: str) -> list[LogProblem]:
+        """``check`` on a built record; ``user_agent`` is the entry's own, before the cut."""
+        return self.check(
+            index,
+            log.country,
+            log.played_at,
+            log.user_id,
+            log.track_id,
+            log.total_time_played,
+            (user_agent, log.end_reason),
+        )
+
     def all_pass(self, logs: Sequence[PlayLog]) -> bool:
         """Whether every log meets ``check``'s rules but the NUL one, decided for the whole
         batch at once: a pass of C-level ``min``/``max``/set work a column instead of a Python

@@ -305,6 +305,16 @@ async def test_subscription_and_catalogue_logs(
         "subscription",
         "catalogue",
     ]
+    # Each kind's own members: the subscription's user from the query, no end reason; the
+    # catalogue log's user and end reason from the entry, no play mode.
+    assert [
+        (log.user_id, log.country, log.play_mode, log.end_reason, log.release_id, log.format_id)
+        for log in await app.store.list_play_logs()
+    ] == [
+        ("sub-1", "DE", "offline", None, 2, 3),
+        ("sub-1", "DE", "offline", None, 2, 3),
+        ("r-1", "GB", None, "naturalEnd", 5, 17),
+    ]
 
 
 async def test_royalty_report_from_the_admin_api(

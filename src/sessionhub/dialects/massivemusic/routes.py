@@ -106,16 +106,7 @@ def parse(
     # NUL: JSON can only carry one escaped) is checked log by log, to say which and why.
     if problems or not (nul_free(request, kind) and service.all_pass(logs)):
         for (index, entry), log in zip(entries, logs, strict=True):
-            texts = (entry.userAgent, log.end_reason)
-            problems += service.check(
-                index,
-                log.country,
-                log.played_at,
-                log.user_id,
-                log.track_id,
-                log.total_time_played,
-                texts,
-            )
+            problems += service.check_log(index, log, entry.userAgent)
     if problems:
         raise BatchInvalidError(problems)
     return logs
@@ -152,41 +143,23 @@ def to_logs(
             )
             for _, e in entries
         ]
-    if kind == "subscription":
-        return [
-            PlayLog(
-                key,
-                kind,
-                user_id,
-                country,
-                e.trackId,
-                to_ms(e.dateTimePlayed),
-                e.totalTimePlayed,
-                cut(e.userAgent),
-                "view",
-                e.playMode,
-                e.releaseId,
-                e.formatId,
-                None,
-                now,
-            )
-            for _, e in entries
-        ]
+    # A subscription's user comes from the query and it has no end reason; a catalogue log
+    # has no play mode.
     return [
         PlayLog(
             key,
             kind,
-            e.userId,
+            getattr(e, "userId", user_id),
             country,
             e.trackId,
             to_ms(e.dateTimePlayed),
             e.totalTimePlayed,
             cut(e.userAgent),
             "view",
-            None,
+            getattr(e, "playMode", None),
             e.releaseId,
             e.formatId,
-            e.endReason,
+            getattr(e, "endReason", None),
             now,
         )
         for _, e in entries
