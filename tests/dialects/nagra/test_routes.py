@@ -162,6 +162,8 @@ async def test_no_keep_alive_when_the_account_timeout_is_zero(
         ({"content": {"contentID": "100001V3D", "contentType": "VOD"}}, "contentType"),
         ({"content": {"contentID": "", "contentType": "COD"}}, "contentID"),
         ({"content": {"contentID": 100001, "contentType": "COD"}}, "contentID"),
+        # PostgreSQL cannot compare text with a NUL: a 500 there before (schemathesis)
+        ({"content": {"contentID": "\x00", "contentType": "CU"}}, "contentID"),
         ([], "object"),
     ],
 )
@@ -269,6 +271,8 @@ async def test_sign_on_issues_a_working_token(client: httpx.AsyncClient, tenant:
         ({**good, "username": "NOBODY"}, 401, "SRM-0003"),
         ({**good, "deviceId": "unregistered"}, 200, "SRM-0005"),
         ({"username": "ACME"}, 400, "SRM-0002"),
+        ({**good, "username": "AC\x00ME"}, 400, "SRM-0002"),
+        ({**good, "deviceId": "dev-1\x00"}, 400, "SRM-0002"),
     ]:
         response = await client.post(path, json=bad)
         assert (response.status_code, error_of(response)["errorCode"]) == (status, code)
