@@ -77,5 +77,14 @@ async def test_bad_operator_input(client: httpx.AsyncClient, admin_headers: dict
     assert await status("POST", "/accounts/NOPE/devices", {"device_id": "x"}) == 404
     assert await status("POST", "/content", {"content_id": "c", "content_type": "VOD"}) == 400
     assert await status("POST", "/accounts/A/entitlements", {"content_id": "missing"}) == 404
+    # a NUL in any text: refused before it reaches a store (PostgreSQL answered 500)
+    for path, nul in [
+        ("/accounts/A/entitlements", {"content_id": "\x00"}),
+        ("/accounts/A/tokens", {"device_id": "d\x00"}),
+        ("/accounts/A/devices", {"device_id": "\x00"}),
+        ("/content", {"content_id": "c\x00", "content_type": "COD"}),
+        ("/accounts", {"id": "B\x00"}),
+    ]:
+        assert await status("POST", path, nul) == 400, path
     assert await status("DELETE", "/sessions/unknown") == 404
     assert (await client.get("/admin/api/accounts")).status_code == 401
