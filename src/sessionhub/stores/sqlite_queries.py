@@ -1,5 +1,6 @@
 """The query helpers every SQLite mixin uses; ``SQLiteSessionStore`` supplies ``_write`` (the
-group-committed writer) and ``_read`` (the reader thread)."""
+group-committed writer), ``_read`` (the reader thread) and ``_look`` (a read by key, made on
+the event loop itself)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ class SQLiteQueries:
         raise NotImplementedError
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        raise NotImplementedError
+
+    def _look(self, query: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
         raise NotImplementedError
 
     def _records_changed(self) -> None:
@@ -83,7 +87,8 @@ class SQLiteQueries:
         return rows
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
-        return await self._read(lambda conn: conn.execute(sql, args).fetchone())
+        """One row by its key (every caller reads a row by key): a ``_look``."""
+        return await self._look(lambda conn: conn.execute(sql, args).fetchone())
 
     async def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         rows: list[Any] = await self._read(lambda conn: conn.execute(sql, args).fetchall())

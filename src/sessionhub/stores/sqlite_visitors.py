@@ -126,7 +126,7 @@ class SQLiteVisitorQueries(SQLiteQueries, VisitorStore):
         return await self._read(read)
 
     async def find_visitor(self, identity: Identity, tenant: str) -> str | None:
-        row = await self._read(lambda conn: conn.execute(_OWNER, (tenant, *identity)).fetchone())
+        row = await self._look(lambda conn: conn.execute(_OWNER, (tenant, *identity)).fetchone())
         return None if row is None else str(row[0])
 
     async def visitor_sessions(self, visitor_id: str) -> list[SessionRecord]:
