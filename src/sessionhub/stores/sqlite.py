@@ -637,7 +637,8 @@ class SQLiteSessionStore(
         try:
             return query(conn)
         except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary code
+            if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise unavailable(error) from error
         except sqlite3.Error as error:
             raise unavailable(error) from error
