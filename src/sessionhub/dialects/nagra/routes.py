@@ -63,8 +63,4 @@ def decode(decoder: msgspec.json.Decoder[Any], request: Request) -> Any:
     try:
         return decode_json(decoder, request.body)
     except msgspec.DecodeError as error:
-        message = str(error)
-        if "matching regex" in message and "x00]" in message:  # schemas._NO_NUL, in words
-            _, at, where = message.partition(" - at ")
-            message = f"A text holds a NUL character{at}{where}"
-        raise InvalidInputError(message) from None
+        raise InvalidInputError(str(error)) from None

@@ -7,12 +7,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-# What is looked up or kept (content ids, user names, device ids) may not hold a NUL: PostgreSQL
-# text cannot even be compared with one (a 500 there, found by schemathesis), so it is refused
-# as bad input on every backend alike.
-_NO_NUL = r"^[^\x00]*$"
-ContentId = Annotated[str, Meta(min_length=1, max_length=256, pattern=_NO_NUL)]
-Name = Annotated[str, Meta(min_length=1, pattern=_NO_NUL)]
+from sessionhub.web import NulFree
+
+# What is looked up or kept (content ids, user names, device ids) holds no NUL (``NulFree``).
+ContentId = Annotated[NulFree, Meta(min_length=1, max_length=256)]
+Name = Annotated[NulFree, Meta(min_length=1)]
 
 
 class ContentRef(msgspec.Struct):
