@@ -20,7 +20,8 @@ from requests_oauthlib import OAuth2Session
 from tests.conformance.conftest import cli
 from tests.server import Server
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# The vendor pages say "UUID": any RFC 9562 version (sessionhub makes version 7, time-ordered)
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 # NAGRA, "Example request body" (VOD and LIVE), copied verbatim.
 NAGRA_VOD = b"""{

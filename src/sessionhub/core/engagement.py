@@ -24,6 +24,7 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import SessionStore
 from sessionhub.core.end_reasons import IDLE_TIMEOUT
 from sessionhub.core.errors import AlreadyExistsError, InvalidInputError, SessionNotFoundError
+from sessionhub.core.ids import new_uuid_session_id
 from sessionhub.core.records import (
     DEFAULT_TENANT,
     Change,
@@ -120,6 +121,11 @@ class EngagementService:
         self._store = store
         self._clock = clock
         self._idle_ms = idle_timeout_s * 1000
+
+    def new_session_id(self) -> str:
+        """An id for a session the server names (Genesys' ``POST /sessions``): a UUID that
+        sorts by creation time (``new_uuid_session_id``)."""
+        return new_uuid_session_id(self._clock.now_ms())
 
     def _lease(self, live: LiveState, now_ms: int) -> LiveState:
         """``live`` renewed as of ``now_ms`` (an ended session keeps no lease)."""

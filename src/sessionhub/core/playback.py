@@ -6,8 +6,6 @@ this is the service the SRM dialect calls.
 
 from __future__ import annotations
 
-import uuid
-
 import msgspec
 
 from sessionhub.core.accounts import (
@@ -21,6 +19,7 @@ from sessionhub.core.clock import Clock
 from sessionhub.core.contracts import EndHook, LeaseStore
 from sessionhub.core.end_reasons import TORN_DOWN
 from sessionhub.core.errors import SessionClosedError, SessionhubError, SessionNotFoundError
+from sessionhub.core.ids import new_uuid_session_id
 from sessionhub.core.leases import API, LISTENER_API, PlaybackState, lease
 from sessionhub.core.records import SessionRecord
 from sessionhub.core.visitors import NAGRA_ACCOUNT, NAGRA_DEVICE
@@ -93,7 +92,7 @@ class PlaybackService:
         now = self._clock.now_ms()
         state = PlaybackState(account.id, caller.device_id, timeout_s * 1000)
         record = SessionRecord(
-            id=str(uuid.uuid4()),
+            id=new_uuid_session_id(now),
             started_at=now,
             params={"contentID": content_id, "contentType": content_type, **(origin or {})},
             custom_metadata={},

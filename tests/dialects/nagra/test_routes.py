@@ -12,7 +12,7 @@ from sessionhub.app import SessionHub
 from sessionhub.core.clock import ManualClock
 from tests.dialects.nagra.tenant import LIVE, VOD, Tenant
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ no request can write into another tenant by naming it.
 
 from __future__ import annotations
 
-import uuid
-
 import msgspec
 
 from sessionhub.core.engagement import (
@@ -32,7 +30,7 @@ PREFIXES = ("/sessions", "/gks-server/v1/sessions")
 def mounts(engagement: EngagementService, tenants: TenantHosts) -> list[Mount]:
     async def new_session(request: Request) -> Response:
         tenant = tenants.tenant_for(request)
-        session_id = str(uuid.uuid4())
+        session_id = engagement.new_session_id()
         key = genesys_key(session_id, tenant)
         await engagement.open(GENESYS, key, session_id, activity_of(request), tenant)
         return info_response(session_id, await engagement.info(GENESYS, key))
