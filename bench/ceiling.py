@@ -79,13 +79,17 @@ def create_app() -> SessionHub:
 
 
 @contextlib.contextmanager
-def ceiling_server(database: str, log: Any) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def ceiling_server(
+    database: str, log: Any, workers: int = 1
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``create_app`` under uvicorn as ``sessionhub serve`` runs it (uvloop, sessionhub's
-    guarded httptools protocol, no server header), one worker, its access log to ``log``."""
+    guarded httptools protocol, no server header), ``workers`` processes, its access log to
+    ``log``."""
     port = free_port()
     code = (
         "import uvicorn; from sessionhub.protocol import GuardedHttpToolsProtocol as P;"
-        f"uvicorn.run('bench.ceiling:create_app', factory=True, port={port}, loop='uvloop',"
+        f"uvicorn.run('bench.ceiling:create_app', factory=True, port={port}, workers={workers},"
+        " loop='uvloop',"
         " http=P, log_level='warning', access_log=False, server_header=False)"
     )
     environ = {**os.environ, "SESSIONHUB_DATABASE_URL": database, "SESSIONHUB_LOG_LEVEL": "warning"}
@@ -106,6 +110,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--runs", type=int, default=3, help="pairs per scenario (median kept)")
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     options = parser.parse_args()
     floor, floor_url = start_floor()
     print(
@@ -116,7 +121,10 @@ def main() -> None:
         with (
             tempfile.TemporaryDirectory() as tmp,
             (Path(tmp) / "access.log").open("wb") as log,
-            ceiling_server(f"sqlite:///{Path(tmp) / 'unused.db'}", log) as (server, url),
+            ceiling_server(f"sqlite:///{Path(tmp) / 'unused.db'}", log, options.workers) as (
+                server,
+                url,
+            ),
         ):
             for name in options.only.split(","):
                 script, path, line = SCENARIOS[name.strip()]
@@ -142,7 +150,7 @@ def main() -> None:
                     )
     finally:
         stop(floor)
-    print(f"(wrk: one thread, {CONNECTIONS[0]} connections)")
+    print(f"(wrk: one thread, {CONNECTIONS[0]} connections; {options.workers} worker(s))")
 
 
 if __name__ == "__main__":
