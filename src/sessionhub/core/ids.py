@@ -8,7 +8,6 @@ time-ordered keys reach ~279k rows/s.
 from __future__ import annotations
 
 import secrets
-import uuid
 
 
 def new_media_session_id(now_ms: int) -> str:
@@ -36,4 +35,7 @@ def new_uuid_session_id(now_ms: int) -> str:
     random = secrets.randbits(74)
     value = (now_ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (random >> 62) << 64
     value |= 0b10 << 62 | (random & (1 << 62) - 1)  # the variant bits, then 62 random
-    return str(uuid.UUID(int=value))
+    # str(uuid.UUID(int=value)) spelled out: the same text in 1.3 instead of 2.1 us (py-spy put
+    # ~2 % of a PostgreSQL worker's time an SRM setup in building the UUID object).
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
