@@ -38,9 +38,3 @@ def test_ids_made_in_the_same_millisecond_differ_in_their_74_random_bits() -> No
     random_bits = [*range(64, 76), *range(62)]
     assert all(any(r >> bit & 1 for r in randoms) for bit in random_bits)
     assert all(not all(r >> bit & 1 for r in randoms) for bit in random_bits)
-
-
-@given(MS)
-def test_the_text_is_the_uuid_modules_own(now_ms: int) -> None:
-    text = new_uuid_session_id(now_ms)
-    assert text == str(uuid.UUID(hex=text.replace("-", "")))
