@@ -208,7 +208,10 @@ class Router:
                 params = match.groupdict()
                 if "%" in path:  # an escaped path (routing_path): each value decoded alone
                     params = {name: unquote(value) for name, value in params.items()}
-                if any("\x00" in value for value in params.values()):
+                    nul = any("\x00" in value for value in params.values())
+                else:  # the values are parts of the path: one look at the whole
+                    nul = "\x00" in path
+                if nul:
                     # no id holds a NUL (PostgreSQL cannot even compare one): nothing is there
                     raise NotFoundError(f"Nothing is at {path}")
                 return candidate, params
