@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.server import free_port, stop, wait_until_healthy
 
-from bench.run import BENCH, CONNECTIONS, median_ratio, median_run, start_floor, wrk
+from bench.run import BENCH, CONNECTIONS, paired, start_floor, wrk
 from sessionhub.app import SessionHub
 from sessionhub.app import create_app as create_sessionhub
 from sessionhub.core.playback import Setup
@@ -131,22 +132,22 @@ def main() -> None:
                 inputs = Path(tmp) / f"{name}.txt"
                 inputs.write_text(line + "\n")
                 args = (str(inputs),) if line else ()
-                pairs = [
-                    (
-                        wrk(floor_url + path, script, options.duration, *args, pid=floor.pid),
-                        wrk(url + path, script, options.duration, *args, pid=server.pid),
-                    )
-                    for _ in range(options.runs)
-                ]
-                ratio = median_ratio(pairs, "rps")
-                for label, run in (
-                    ("floor", median_run([f for f, _ in pairs])),
-                    ("ceiling", median_run([c for _, c in pairs])),
-                ):
+                result = paired(
+                    options.runs,
+                    functools.partial(
+                        wrk, floor_url + path, script, options.duration, *args, pid=floor.pid
+                    ),
+                    functools.partial(
+                        wrk, url + path, script, options.duration, *args, pid=server.pid
+                    ),
+                )
+                for label, side in (("floor", "floor"), ("ceiling", "sessionhub")):
+                    run = result[side]
+                    ratio = result["ratio"] if side == "sessionhub" else 1.0
                     print(
                         f"{name:<14}{label:<10}{run['rps']:>10.0f}{run['cpu_us']:>8.0f}"
                         f"{run['p50_us'] / 1000:>9.2f}{run['p99_us'] / 1000:>9.2f}"
-                        f"{run['non2xx']:>9.0f}{ratio if label == 'ceiling' else 1.0:>8.2f}"
+                        f"{run['non2xx']:>9.0f}{ratio:>8.2f}"
                     )
     finally:
         stop(floor)

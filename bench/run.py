@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import itertools
 import json
 import os
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,21 @@ def median_ratio(pairs: list[tuple[dict[str, float], dict[str, float]]], key: st
     ratio is taken between two runs a few seconds apart, never between medians of runs made
     minutes apart."""
     return statistics.median(run[key] / floor_run[key] for floor_run, run in pairs)
+
+
+def paired(
+    runs: int,
+    floor: Callable[[], dict[str, float]],
+    server: Callable[[], dict[str, float]],
+) -> dict[str, Any]:
+    """``runs`` pairs of a floor run then a server run: each side's median run
+    (``"floor"``, ``"sessionhub"``) and the median of the pairs' ratios (``"ratio"``)."""
+    pairs = [(floor(), server()) for _ in range(runs)]
+    return {
+        "floor": median_run([floor_run for floor_run, _ in pairs]),
+        "sessionhub": median_run([run for _, run in pairs]),
+        "ratio": median_ratio(pairs, "rps"),
+    }
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -317,24 +334,20 @@ def run_scenarios(
                 if name not in options.only:
                     continue
                 path = "/api/v1/sessions" if name == "sessionStart" else ""
-                pairs = [
-                    (
-                        wrk(floor_url + path, script, options.duration, *args, pid=floor.pid),
-                        wrk(
-                            server.url + path,
-                            script,
-                            options.duration,
-                            *args,
-                            pid=server.process.pid,
-                        ),
-                    )
-                    for _ in range(options.runs)
-                ]
-                results[name] = {
-                    "floor": median_run([floor_run for floor_run, _ in pairs]),
-                    "sessionhub": median_run([run for _, run in pairs]),
-                    "ratio": median_ratio(pairs, "rps"),
-                }
+                results[name] = paired(
+                    options.runs,
+                    functools.partial(
+                        wrk, floor_url + path, script, options.duration, *args, pid=floor.pid
+                    ),
+                    functools.partial(
+                        wrk,
+                        server.url + path,
+                        script,
+                        options.duration,
+                        *args,
+                        pid=server.process.pid,
+                    ),
+                )
         if "playlogs" in options.only:
             results["playlogs"] = playlog_scenario(tmp, floor_url, options)
     return results
